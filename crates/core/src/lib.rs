@@ -9,6 +9,7 @@
 //! - [`projection`]: local metric frames (CGCS2000 Gauss-Krüger in China, UTM elsewhere).
 //! - [`geometry`]: geodesic length and area, interior points, bounding boxes.
 //! - [`features`]: GeoJSON features of the model.
+//! - [`tags`]: the walkable-network rule and residential building types.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod features;
 pub mod geometry;
 pub mod model;
 pub mod projection;
+pub mod tags;
 
 pub use atlas::{Atlas, Layers, Stats};
 pub use catalogue::{Catalogue, Category};
