@@ -319,3 +319,220 @@ pub struct Stats {
     /// Household register rows.
     pub register_rows: usize,
 }
+
+/// An R-tree of polygons for point-in-polygon look-ups, keeping the polygon's index.
+struct AreaIndex<'a> {
+    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    areas: Vec<&'a geo::MultiPolygon<f64>>,
+}
+
+impl<'a> AreaIndex<'a> {
+    fn new(areas: Vec<&'a geo::MultiPolygon<f64>>) -> Self {
+        let tree = box_index(areas.iter().map(|a| Bbox::of(*a)));
+        Self { tree, areas }
+    }
+
+    /// Indexes of the areas containing the point, smallest area first (ties by index).
+    fn containing(&self, p: geo::Point<f64>) -> Vec<usize> {
+        use geo::{Area, Contains};
+        let mut hits: Vec<usize> = self
+            .tree
+            .locate_all_at_point(&[p.x(), p.y()])
+            .map(|g| g.data)
+            .filter(|&i| self.areas[i].contains(&p))
+            .collect();
+        hits.sort_by(|&a, &b| {
+            self.areas[a].unsigned_area().total_cmp(&self.areas[b].unsigned_area()).then(a.cmp(&b))
+        });
+        hits
+    }
+}
+
+fn shape_point(s: &Shape) -> Option<geo::Point<f64>> {
+    match s {
+        Shape::Footprint(mp) => crate::geometry::inside_point(mp),
+        Shape::Point(p) => Some(*p),
+    }
+}
+
+impl Layers {
+    /// Fills in containment the sources did not state, from geometry: a building's compound and
+    /// community, a compound's community, and a region's parent (the smallest enclosing region of a
+    /// higher level). A building belongs to the area containing its interior point; a compound or
+    /// region to the area containing its interior point. Values already set are kept.
+    pub fn assign_containers(&mut self) {
+        let communities: Vec<&Region> = self.regions.iter().filter(|r| r.level == RegionLevel::Community).collect();
+        let community_ix = AreaIndex::new(communities.iter().map(|r| &r.area).collect());
+        let compound_ix = AreaIndex::new(self.compounds.iter().map(|c| &c.area).collect());
+        let region_ix = AreaIndex::new(self.regions.iter().map(|r| &r.area).collect());
+
+        let mut building_updates = Vec::new();
+        for (i, b) in self.buildings.iter().enumerate() {
+            if b.compound.is_some() && b.community.is_some() {
+                continue;
+            }
+            let Some(p) = shape_point(&b.shape) else { continue };
+            let compound = b.compound.clone().or_else(|| {
+                compound_ix.containing(p).first().map(|&c| self.compounds[c].source_id.clone())
+            });
+            let community = b.community.clone().or_else(|| {
+                community_ix.containing(p).first().map(|&c| communities[c].source_id.clone())
+            });
+            building_updates.push((i, compound, community));
+        }
+        let mut compound_updates = Vec::new();
+        for (i, c) in self.compounds.iter().enumerate() {
+            if c.community.is_some() {
+                continue;
+            }
+            if let Some(p) = crate::geometry::inside_point(&c.area) {
+                compound_updates.push((i, community_ix.containing(p).first().map(|&k| communities[k].source_id.clone())));
+            }
+        }
+        let mut region_updates = Vec::new();
+        for (i, r) in self.regions.iter().enumerate() {
+            if r.parent.is_some() {
+                continue;
+            }
+            let Some(p) = crate::geometry::inside_point(&r.area) else { continue };
+            let parent = region_ix
+                .containing(p)
+                .into_iter()
+                .find(|&k| self.regions[k].level < r.level)
+                .map(|k| self.regions[k].source_id.clone());
+            region_updates.push((i, parent));
+        }
+        for (i, compound, community) in building_updates {
+            self.buildings[i].compound = compound;
+            self.buildings[i].community = community;
+        }
+        for (i, community) in compound_updates {
+            self.compounds[i].community = community;
+        }
+        for (i, parent) in region_updates {
+            self.regions[i].parent = parent;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{MultiPolygon, Point, polygon};
+
+    fn square(x: f64, y: f64, s: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![polygon![(x: x, y: y), (x: x + s, y: y), (x: x + s, y: y + s), (x: x, y: y + s)]])
+    }
+
+    fn building(id: &str, x: f64, y: f64, ds: &str) -> Building {
+        Building {
+            source_id: id.into(),
+            dataset: ds.into(),
+            shape: Shape::Point(Point::new(x, y)),
+            kind: "residential".into(),
+            name: None,
+            levels: None,
+            households: Households::default(),
+            units: vec![],
+            compound: None,
+            community: None,
+            residential: true,
+        }
+    }
+
+    fn region(id: &str, level: RegionLevel, area: MultiPolygon<f64>) -> Region {
+        Region { source_id: id.into(), dataset: "b".into(), level, name: id.into(), code: None, parent: None, area }
+    }
+
+    #[test]
+    fn containment_picks_the_smallest_enclosing_area_of_each_kind() {
+        let mut l = Layers {
+            buildings: vec![building("b1", 0.5, 0.5, "a"), building("b2", 5.5, 5.5, "a"), building("b3", 50.0, 50.0, "a")],
+            compounds: vec![Compound { source_id: "c1".into(), dataset: "b".into(), name: None, area: square(0.0, 0.0, 1.0), community: None }],
+            regions: vec![
+                region("street", RegionLevel::Street, square(0.0, 0.0, 20.0)),
+                region("comm1", RegionLevel::Community, square(0.0, 0.0, 4.0)),
+                region("comm2", RegionLevel::Community, square(4.0, 4.0, 4.0)),
+            ],
+            ..Default::default()
+        };
+        l.assign_containers();
+        assert_eq!(l.buildings[0].compound.as_deref(), Some("c1"));
+        assert_eq!(l.buildings[0].community.as_deref(), Some("comm1"));
+        assert_eq!(l.buildings[1].compound, None);
+        assert_eq!(l.buildings[1].community.as_deref(), Some("comm2"));
+        assert_eq!(l.buildings[2].community, None);
+        assert_eq!(l.compounds[0].community.as_deref(), Some("comm1"));
+        assert_eq!(l.regions[1].parent.as_deref(), Some("street"));
+        assert_eq!(l.regions[0].parent, None);
+    }
+
+    #[test]
+    fn replacing_a_dataset_removes_its_old_rows_and_takes_over_shared_ids() {
+        let mut l = Layers { buildings: vec![building("b1", 0.0, 0.0, "a"), building("b2", 0.0, 0.0, "a"), building("x", 0.0, 0.0, "other")], ..Default::default() };
+        let new = Layers { buildings: vec![building("b2", 1.0, 1.0, "a"), building("x", 2.0, 2.0, "a")], ..Default::default() };
+        l.replace_dataset("a", new);
+        l.sort();
+        let ids: Vec<(&str, &str)> = l.buildings.iter().map(|b| (b.source_id.as_str(), b.dataset.as_str())).collect();
+        assert_eq!(ids, [("b2", "a"), ("x", "a")]);
+    }
+
+    #[test]
+    fn register_rows_override_households_per_unit_or_per_building() {
+        let reg = |b: &str, u: Option<&str>, n: u32| RegisterEntry { building: b.into(), unit: u.map(Into::into), households: n, dataset: "r".into() };
+        let mut b1 = building("b1", 0.0, 0.0, "a");
+        b1.households = Households::new(99, HouseholdSource::EstimateFloorArea);
+        let l = Layers {
+            buildings: vec![b1, building("b2", 0.0, 0.0, "a"), building("b3", 0.0, 0.0, "a")],
+            register: vec![reg("b1", Some("2"), 10), reg("b1", Some("1"), 12), reg("b2", None, 7)],
+            ..Default::default()
+        };
+        let a = Atlas::new(l);
+        let b = &a.layers().buildings;
+        assert_eq!(b[0].households, Households::new(22, HouseholdSource::Register));
+        assert_eq!(b[0].units.iter().map(|u| u.label.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(b[1].households, Households::new(7, HouseholdSource::Register));
+        assert_eq!(b[2].households.source, HouseholdSource::None);
+        let s = a.stats();
+        assert_eq!((s.households, s.households_estimated, s.register_rows), (29, 0, 3));
+    }
+}
+
+impl Layers {
+    /// The rows of one dataset (network nodes: the endpoints of its edges), sorted.
+    pub fn dataset_part(&self, dataset: &str) -> Layers {
+        fn pick<T: InDataset + Clone>(v: &[T], d: &str) -> Vec<T> {
+            v.iter().filter(|x| x.dataset() == d).cloned().collect()
+        }
+        let edges = pick(&self.edges, dataset);
+        let ends: std::collections::HashSet<&str> = edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect();
+        let mut part = Layers {
+            buildings: pick(&self.buildings, dataset),
+            compounds: pick(&self.compounds, dataset),
+            regions: pick(&self.regions, dataset),
+            facilities: pick(&self.facilities, dataset),
+            nodes: self.nodes.iter().filter(|n| ends.contains(n.source_id.as_str())).cloned().collect(),
+            edges: Vec::new(),
+            basemap: pick(&self.basemap, dataset),
+            cells: pick(&self.cells, dataset),
+            register: pick(&self.register, dataset),
+        };
+        part.edges = edges;
+        part.sort();
+        part
+    }
+
+    /// The names of all datasets that have rows, sorted.
+    pub fn dataset_names(&self) -> Vec<String> {
+        let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        names.extend(self.buildings.iter().map(|x| x.dataset()));
+        names.extend(self.compounds.iter().map(|x| x.dataset()));
+        names.extend(self.regions.iter().map(|x| x.dataset()));
+        names.extend(self.facilities.iter().map(|x| x.dataset()));
+        names.extend(self.edges.iter().map(|x| x.dataset()));
+        names.extend(self.basemap.iter().map(|x| x.dataset()));
+        names.extend(self.cells.iter().map(|x| x.dataset()));
+        names.extend(self.register.iter().map(|x| x.dataset()));
+        names.into_iter().map(String::from).collect()
+    }
+}

@@ -1,0 +1,36 @@
+//! `GET /api/v1/meta`: what the map needs to start: extent, counts, categories, attribution.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::{Json, Router, routing::get};
+use serde_json::{Value, json};
+use wangge_core::features::OSM_ATTRIBUTION;
+
+/// The meta route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/meta", get(meta))
+}
+
+async fn meta(State(s): State<AppState>) -> Json<Value> {
+    let extent = s.atlas.extent();
+    let categories: Vec<Value> = s
+        .catalogue
+        .categories
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id, "name_zh": c.name_zh, "name_en": c.name_en,
+                "level": format!("{}-min", c.level.minutes()), "distance_m": c.distance_m,
+            })
+        })
+        .collect();
+    Json(json!({
+        "name": s.name,
+        "bbox": extent.map(|b| [b.min_lon, b.min_lat, b.max_lon, b.max_lat]),
+        "center": extent.map(|b| { let (x, y) = b.centre(); [x, y] }),
+        "attribution": OSM_ATTRIBUTION,
+        "store": s.store.backend(),
+        "stats": s.atlas.stats(),
+        "categories": categories,
+    }))
+}
