@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub use error::{Result, StoreError};

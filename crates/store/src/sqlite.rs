@@ -1,0 +1,187 @@
+//! The embedded store: one SQLite file (WAL journal), geometry as OGC WKB in BLOB columns.
+
+use crate::error::{Result, StoreError, redact};
+use crate::rows::{self, Table, Value};
+use crate::{DatasetRecord, ImportCommit, SQLITE_MIGRATOR, Store};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::str::FromStr;
+use std::time::Duration;
+use wangge_core::DatasetInfo;
+
+/// How long opening the file (and waiting for a connection) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a writer waits for another writer's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite's bind parameter limit (SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite).
+const MAX_PARAMS: usize = 32766;
+
+/// The embedded store (`sqlite://path/file.db`).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    url: String,
+}
+
+fn query_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let doing = doing.into();
+    move |source| StoreError::Query { doing, source }
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database file named by `url`, with a WAL journal and
+    /// foreign keys on, and runs the migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let redacted = redact(url);
+        let connect_err = |source| StoreError::Connect { url: redacted.clone(), source };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(connect_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        // An in-memory database lives as long as its one connection: keep exactly one, forever.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut pool_options = SqlitePoolOptions::new().acquire_timeout(CONNECT_TIMEOUT);
+        pool_options = if in_memory {
+            pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            pool_options.max_connections(4)
+        };
+        let pool = tokio::time::timeout(CONNECT_TIMEOUT, pool_options.connect_with(options))
+            .await
+            .map_err(|_| {
+                connect_err(sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out opening")))
+            })?
+            .map_err(connect_err)?;
+        SQLITE_MIGRATOR.run(&pool).await.map_err(|source| StoreError::Migrate { url: redacted.clone(), source })?;
+        Ok(Self { pool, url: redacted })
+    }
+}
+
+/// Upserts `rows` into `table`, as many rows per statement as the parameter limit allows.
+async fn upsert(conn: &mut SqliteConnection, table: &Table, rows: Vec<Vec<Value>>, dataset: &str) -> Result<()> {
+    let per = table.rows_per_statement(MAX_PARAMS);
+    let head = table.insert_head();
+    let tail = table.upsert_tail();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(&head);
+        qb.push_values(rows.by_ref().take(per), |mut b, row| {
+            for v in row {
+                match v {
+                    Value::Text(s) => b.push_bind(s),
+                    Value::OptText(s) => b.push_bind(s),
+                    Value::Int(i) => b.push_bind(i),
+                    Value::OptInt(i) => b.push_bind(i),
+                    Value::Real(x) => b.push_bind(x),
+                    Value::Bool(x) => b.push_bind(x),
+                    Value::Geom(g) => b.push_bind(g),
+                };
+            }
+        });
+        qb.push(&tail);
+        qb.build()
+            .execute(&mut *conn)
+            .await
+            .map_err(query_err(format!("writing {} of dataset `{dataset}`", table.name)))?;
+    }
+    Ok(())
+}
+
+/// Replaces one dataset inside the open transaction `conn`.
+async fn replace_dataset(conn: &mut SqliteConnection, info: &DatasetInfo, layers: &wangge_core::Layers) -> Result<()> {
+    let name = info.name.as_str();
+    for t in rows::DATASET_TABLES {
+        sqlx::query(&format!("DELETE FROM {} WHERE dataset = ?", t.name))
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+            .map_err(query_err(format!("removing {} of dataset `{name}`", t.name)))?;
+    }
+    for (table, rows) in rows::encode(name, layers)? {
+        upsert(conn, table, rows, name).await?;
+    }
+    sqlx::query(rows::DELETE_ORPHAN_NODES)
+        .execute(&mut *conn)
+        .await
+        .map_err(query_err(format!("removing unused network nodes after dataset `{name}`")))?;
+    sqlx::query(
+        "INSERT INTO datasets (name, format, source, sha256, imported_at) \
+         VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) \
+         ON CONFLICT (name) DO UPDATE SET format = excluded.format, source = excluded.source, \
+         sha256 = excluded.sha256, imported_at = excluded.imported_at",
+    )
+    .bind(name)
+    .bind(&info.format)
+    .bind(&info.source)
+    .bind(&info.sha256)
+    .execute(&mut *conn)
+    .await
+    .map_err(query_err(format!("recording dataset `{name}`")))?;
+    Ok(())
+}
+
+/// Applies household updates inside the open transaction `conn`.
+async fn update_households(conn: &mut SqliteConnection, commit: &ImportCommit) -> Result<()> {
+    let updates = rows::household_rows(&commit.households);
+    for chunk in updates.chunks(MAX_PARAMS / 3) {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(rows::UPDATE_HOUSEHOLDS_HEAD);
+        let mut sep = qb.separated(", ");
+        for (id, count, source) in chunk {
+            sep.push("(").push_bind_unseparated(id).push_unseparated(", ");
+            sep.push_bind_unseparated(count).push_unseparated(", ");
+            sep.push_bind_unseparated(source).push_unseparated(")");
+        }
+        qb.push(rows::UPDATE_HOUSEHOLDS_TAIL);
+        qb.build().execute(&mut *conn).await.map_err(query_err("updating households"))?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn redacted_url(&self) -> String {
+        self.url.clone()
+    }
+
+    async fn load(&self) -> Result<wangge_core::Layers> {
+        let mut tx = self.pool.begin().await.map_err(query_err("starting to load"))?;
+        let layers = rows::load_layers!(tx, "geom")?;
+        tx.commit().await.map_err(query_err("finishing the load"))?;
+        Ok(layers)
+    }
+
+    async fn commit_import(&self, commit: &ImportCommit) -> Result<()> {
+        // IMMEDIATE: take the write lock up front so that two writers queue on the busy timeout
+        // instead of failing when a read transaction tries to become a write transaction.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err("starting the import"))?;
+        for (info, layers) in &commit.datasets {
+            replace_dataset(&mut tx, info, layers).await?;
+        }
+        update_households(&mut tx, commit).await?;
+        tx.commit().await.map_err(query_err("committing the import"))?;
+        Ok(())
+    }
+
+    async fn datasets(&self) -> Result<Vec<DatasetRecord>> {
+        let rows: Vec<(String, String, String, String, String)> =
+            sqlx::query_as("SELECT name, format, source, sha256, imported_at FROM datasets ORDER BY name")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_err("listing datasets"))?;
+        let mut out: Vec<DatasetRecord> = rows
+            .into_iter()
+            .map(|(name, format, source, sha256, imported_at)| DatasetRecord {
+                info: DatasetInfo { name, format, source, sha256 },
+                imported_at,
+            })
+            .collect();
+        out.sort_by(|a, b| a.info.name.cmp(&b.info.name));
+        Ok(out)
+    }
+}
