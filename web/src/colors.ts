@@ -52,6 +52,8 @@ export const BASEMAP = {
     brownfield: '#e4dfd2',
     forest: '#d3e6c6',
     wood: '#d3e6c6',
+    scrub: '#d9e8c8',
+    grassland: '#dcebd0',
     grass: '#dcebd0',
     meadow: '#dcebd0',
     greenfield: '#dcebd0',
@@ -75,6 +77,8 @@ export const BASEMAP = {
     minor: '#ffffff',
     path: '#b7aa9b',
     casing: '#c9bfb2',
+    area: '#f7f5f1',
+    areaOutline: '#d8d0c4',
   },
 };
 

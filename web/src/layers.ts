@@ -16,6 +16,7 @@ export const LAYER = {
   park: 'park-fill',
   water: 'water-fill',
   waterway: 'waterway-line',
+  roadArea: 'road-area',
   roadCasing: 'road-casing',
   roadPath: 'road-path',
   road: 'road-line',
@@ -52,8 +53,8 @@ const MAJOR = ['motorway', 'motorway_link', 'trunk', 'trunk_link', 'primary', 'p
 const MINOR = ['tertiary', 'tertiary_link', 'unclassified', 'residential', 'living_street', 'road', 'service'];
 const PATHS = ['footway', 'path', 'cycleway', 'pedestrian', 'steps', 'track', 'bridleway', 'corridor'];
 
-/** Road width in pixels at zoom 16, by class; scaled exponentially with zoom. */
-function roadWidth(scale: number): ExpressionSpecification {
+/** Road width in pixels by class (given at zoom 16, scaled with zoom), plus `extra` pixels (for casings). */
+function roadWidth(scale: number, extra = 0): ExpressionSpecification {
   const at16: ExpressionSpecification = [
     'match',
     ['get', 'class'],
@@ -73,7 +74,8 @@ function roadWidth(scale: number): ExpressionSpecification {
     2.5,
     1.2,
   ];
-  return ['interpolate', ['exponential', 1.6], ['zoom'], 12, ['*', at16, 0.2 * scale], 16, ['*', at16, scale], 19, ['*', at16, 3.5 * scale]];
+  const at = (k: number): ExpressionSpecification => ['+', ['*', at16, k * scale], extra];
+  return ['interpolate', ['exponential', 1.6], ['zoom'], 12, at(0.2), 16, at(1), 19, at(3.5)];
 }
 
 const roadColor: ExpressionSpecification = [
@@ -147,6 +149,13 @@ function layers(): LayerSpecification[] {
       },
     },
     {
+      id: LAYER.roadArea,
+      type: 'fill',
+      source: SOURCE.basemap,
+      filter: ['all', kind('road'), isPolygon],
+      paint: { 'fill-color': BASEMAP.road.area, 'fill-outline-color': BASEMAP.road.areaOutline },
+    },
+    {
       id: LAYER.roadPath,
       type: 'line',
       source: SOURCE.basemap,
@@ -160,7 +169,7 @@ function layers(): LayerSpecification[] {
       source: SOURCE.basemap,
       filter: ['all', kind('road'), isLine, ['match', ['get', 'class'], [...MAJOR, ...MINOR], true, false]],
       layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: { 'line-color': BASEMAP.road.casing, 'line-width': ['+', roadWidth(1), 1.5] },
+      paint: { 'line-color': BASEMAP.road.casing, 'line-width': roadWidth(1, 1.5) },
     },
     {
       id: LAYER.road,
@@ -232,7 +241,7 @@ function layers(): LayerSpecification[] {
       filter: isPoint,
       layout: {
         'icon-image': ['concat', ICON_PREFIX, ['get', 'category']],
-        'icon-size': ['interpolate', ['linear'], ['zoom'], 13, 0.6, 16, 0.9, 18, 1.1],
+        'icon-size': ['interpolate', ['linear'], ['zoom'], 13, 0.45, 15, 0.65, 17, 0.95, 19, 1.15],
         'icon-allow-overlap': true,
         'icon-padding': 0,
       },

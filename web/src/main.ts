@@ -14,6 +14,7 @@ import {
 // The worker is resolved at run time by MapLibre, so the bundler must be told to emit it.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { fetchLayer, fetchMeta, LAYER_NAMES, type BBox, type Category, type LayerName, type Meta } from './api';
+import type { FeatureCollection } from 'geojson';
 import { HOUSEHOLD_CLASSES } from './colors';
 import { initialLang, messages, saveLang, type Lang, type Messages } from './i18n';
 import { installIcons } from './icons';
@@ -47,13 +48,15 @@ const OSM_COPYRIGHT = 'https://www.openstreetmap.org/copyright';
 const REFETCH_DEBOUNCE_MS = 250;
 /** The viewport is fetched with this much margin on each side (fraction of its size). */
 const FETCH_MARGIN = 0.25;
+/** Below these zooms a layer is not fetched (a whole city's buildings are too many to draw at once). */
+const MIN_ZOOM: Record<LayerName, number> = { basemap: 0, communities: 0, compounds: 12, facilities: 12, buildings: 13 };
 
 let lang: Lang = initialLang();
 let t: Messages = messages(lang);
 let categories = new Map<string, Category>();
 let popup: Popup | null = null;
 
-const status = { loading: false, error: null as string | null, truncated: false };
+const status = { loading: false, error: null as string | null, truncated: false, zoomIn: false };
 const handle: WanggeHandle = {
   map: null,
   meta: null,
@@ -74,7 +77,8 @@ function $(id: string): HTMLElement {
 
 function renderStatus(): void {
   const box = $('status');
-  const text = status.error ?? (status.loading ? t.loading : status.truncated ? t.truncated : '');
+  const text =
+    status.error ?? (status.loading ? t.loading : status.truncated ? t.truncated : status.zoomIn ? t.zoomInForBuildings : '');
   box.textContent = text;
   box.hidden = text === '';
   box.classList.toggle('error', status.error !== null);
@@ -132,15 +136,25 @@ function addAttributions(map: MlMap, list: (string | undefined)[]): void {
 
 // ---- data loading --------------------------------------------------------------------------------
 
+const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 let inFlight: AbortController | null = null;
 let loadedBBox: BBox | null = null;
 let loadedComplete = false;
+let loadedLayers = '';
 
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
+/** The view's bounds grown by `margin` on each side, kept inside lon ±180 / lat ±90 (the server checks). */
 function viewBBox(map: MlMap, margin: number): BBox {
   const b = map.getBounds();
   const dx = (b.getEast() - b.getWest()) * margin;
   const dy = (b.getNorth() - b.getSouth()) * margin;
-  return [b.getWest() - dx, b.getSouth() - dy, b.getEast() + dx, b.getNorth() + dy];
+  return [
+    clamp(b.getWest() - dx, -180, 180),
+    clamp(b.getSouth() - dy, -90, 90),
+    clamp(b.getEast() + dx, -180, 180),
+    clamp(b.getNorth() + dy, -90, 90),
+  ];
 }
 
 function contains(outer: BBox, inner: BBox): boolean {
@@ -149,8 +163,11 @@ function contains(outer: BBox, inner: BBox): boolean {
 
 async function loadViewport(map: MlMap): Promise<void> {
   const view = viewBBox(map, 0);
-  // Nothing new to see: the last complete load already covers this view.
-  if (loadedBBox && loadedComplete && contains(loadedBBox, view)) return;
+  const zoom = map.getZoom();
+  const wanted = LAYER_NAMES.filter((name) => zoom >= MIN_ZOOM[name]);
+  const wantedKey = wanted.join(',');
+  // Nothing new to see: the last complete load of the same layers already covers this view.
+  if (loadedBBox && loadedComplete && loadedLayers === wantedKey && contains(loadedBBox, view)) return;
   inFlight?.abort();
   const ctrl = new AbortController();
   inFlight = ctrl;
@@ -158,16 +175,20 @@ async function loadViewport(map: MlMap): Promise<void> {
   status.loading = true;
   renderStatus();
   try {
-    const results = await Promise.all(LAYER_NAMES.map((name: LayerName) => fetchLayer(name, bbox, ctrl.signal)));
+    const results = await Promise.all(wanted.map((name: LayerName) => fetchLayer(name, bbox, ctrl.signal)));
     if (ctrl.signal.aborted) return;
-    results.forEach((fc, i) => {
-      map.getSource<GeoJSONSource>(SOURCE[LAYER_NAMES[i]])?.setData(fc);
-    });
+    for (const name of LAYER_NAMES) {
+      const i = wanted.indexOf(name);
+      const data = i >= 0 ? results[i] : EMPTY;
+      map.getSource<GeoJSONSource>(SOURCE[name])?.setData(data);
+    }
     addAttributions(map, results.map((fc) => fc.attribution));
     status.truncated = results.some((fc) => fc.truncated === true);
     status.error = null;
     loadedBBox = bbox;
+    status.zoomIn = !wanted.includes('buildings');
     loadedComplete = !status.truncated;
+    loadedLayers = wantedKey;
     handle.loads += 1;
   } catch (err) {
     if (ctrl.signal.aborted) return;

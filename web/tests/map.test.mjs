@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,24 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const VIEWPORT = { width: 1280, height: 800 };
+
+/** Newest modification time (ms) of the files under `path`. */
+function newestMtime(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** Fails when web/dist is missing or older than the sources it is built from. */
+function checkBuild() {
+  const index = join(DIST, 'index.html');
+  if (!existsSync(index)) throw new Error(`${index} is missing: run \`npm run build\` in web/ first`);
+  const sources = ['src', 'index.html', 'vite.config.ts', 'package-lock.json'].map((p) => join(WEB, p)).filter(existsSync);
+  const newest = Math.max(...sources.map(newestMtime));
+  if (newest > statSync(index).mtimeMs) {
+    throw new Error(`${DIST} is older than the sources: run \`npm run build\` in web/ first`);
+  }
+}
 
 /** Starts the server and resolves with its base URL once it prints `wangge listening on http://…`. */
 function startServer(bin, dataDir) {
@@ -125,7 +143,7 @@ describe('web map against `wangge demo --sample beijing`', () => {
       throw new Error('WANGGE_BIN is not set: point it at the wangge binary, e.g. WANGGE_BIN=$CARGO_TARGET_DIR/debug/wangge');
     }
     if (!existsSync(bin)) throw new Error(`WANGGE_BIN=${bin} does not exist (build it with cargo build -p wangge-cli?)`);
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST}/index.html is missing: run \`npm run build\` in web/ first`);
+    checkBuild();
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_BIN)`);
     mkdirSync(RESULTS, { recursive: true });
 
@@ -156,10 +174,22 @@ describe('web map against `wangge demo --sample beijing`', () => {
 
     navStart = Date.now();
     await page.goto(baseUrl, { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => window.__wangge?.firstBuildingsIdleMs != null, null, {
-      timeout: MAP_READY_TIMEOUT_MS,
-      polling: 100,
-    });
+    try {
+      await page.waitForFunction(() => window.__wangge?.firstBuildingsIdleMs != null, null, {
+        timeout: MAP_READY_TIMEOUT_MS,
+        polling: 100,
+      });
+    } catch (err) {
+      const state = await page
+        .evaluate(() => ({ loads: window.__wangge?.loads, status: document.getElementById('status')?.textContent }))
+        .catch(() => null);
+      await page.screenshot({ path: join(RESULTS, 'map-beijing-timeout.png') }).catch(() => {});
+      throw new Error(
+        `the map did not settle with buildings drawn within ${MAP_READY_TIMEOUT_MS / 1000} s (${err.message}).\n` +
+          `page state: ${JSON.stringify(state)}\npage errors: ${JSON.stringify(pageErrors)}\n` +
+          `console errors: ${JSON.stringify(consoleErrors)}\nHTTP errors: ${JSON.stringify(badResponses)}`,
+      );
+    }
     readyWallMs = Date.now() - navStart;
     // Let the map settle completely (all sources parsed, no transitions) before looking at it.
     await page.evaluate(
@@ -183,7 +213,6 @@ describe('web map against `wangge demo --sample beijing`', () => {
     assert.ok(inPage > 0);
     const line = `time to first idle with buildings: ${inPage} ms after navigation start (page clock); ${readyWallMs} ms wall clock seen by the test`;
     t.diagnostic(line);
-    console.log(line);
   });
 
   test('renders buildings, facility icons and roads', async (t) => {
@@ -249,6 +278,7 @@ describe('web map against `wangge demo --sample beijing`', () => {
     const popup = page.locator('.maplibregl-popup .popup-building');
     await popup.waitFor({ timeout: 5_000 });
     const text = await popup.innerText();
+    await page.screenshot({ path: join(RESULTS, 'map-beijing-popup.png') });
     assert.ok(text.includes(`${point.households} 户`), `popup text lacks "${point.households} 户": ${text}`);
   });
 
@@ -256,6 +286,7 @@ describe('web map against `wangge demo --sample beijing`', () => {
     await page.locator('#lang-switch button[data-lang="en"]').click();
     assert.match(await page.locator('#legend').innerText(), /Households per building/);
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await page.screenshot({ path: join(RESULTS, 'map-beijing-en.png') });
     await page.locator('#lang-switch button[data-lang="zh"]').click();
     assert.match(await page.locator('#legend').innerText(), /楼栋户数/);
   });
@@ -265,7 +296,8 @@ describe('web map against `wangge demo --sample beijing`', () => {
     await page.evaluate(() => {
       const map = window.__wangge.map;
       const b = window.__wangge.meta.bbox;
-      map.jumpTo({ center: [b[2], b[3]], zoom: map.getZoom() + 1 });
+      // one data-bbox width/height to the north-east: well outside what was fetched
+      map.jumpTo({ center: [2 * b[2] - b[0], 2 * b[3] - b[1]] });
     });
     await page.waitForFunction((n) => window.__wangge.loads > n, before, { timeout: 30_000 });
   });

@@ -217,10 +217,13 @@ impl Atlas {
         Self::query(&self.edges_ix, &self.layers.edges, bbox)
     }
 
-    /// The box around all buildings, facilities and network edges, if there are any.
+    /// The box around the buildings and facilities (the network's long ways reach far beyond the
+    /// area of interest), or around the network when there are neither; `None` for an empty atlas.
     pub fn extent(&self) -> Option<Bbox> {
-        [&self.buildings_ix, &self.facilities_ix, &self.edges_ix]
-            .iter()
+        let core = [&self.buildings_ix, &self.facilities_ix];
+        let any_core = core.iter().any(|ix| ix.size() > 0);
+        let sets: Vec<&BoxIndex> = if any_core { core.to_vec() } else { vec![&self.edges_ix] };
+        sets.into_iter()
             .filter(|ix| ix.size() > 0)
             .map(|ix| {
                 let e = ix.root().envelope();

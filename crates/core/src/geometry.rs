@@ -7,9 +7,12 @@ pub fn length_m(line: &LineString<f64>) -> f64 {
     line.0.windows(2).map(|w| Haversine.distance(Point::from(w[0]), Point::from(w[1]))).sum()
 }
 
-/// Geodesic area of a polygon set on the WGS84 ellipsoid, in square metres (holes subtracted).
+/// Geodesic area of a polygon set on the WGS84 ellipsoid, in square metres (holes subtracted),
+/// whatever the orientation of its rings. (An unoriented clockwise ring would otherwise be read
+/// as the rest of the Earth.)
 pub fn area_m2(mp: &MultiPolygon<f64>) -> f64 {
-    mp.geodesic_area_unsigned()
+    use geo::orient::{Direction, Orient};
+    mp.orient(Direction::Default).geodesic_area_unsigned()
 }
 
 /// A point inside the polygons (not merely the centroid, which can fall outside an L shape).
@@ -106,8 +109,13 @@ mod tests {
         let dlat = 100.0 / 111_195.0;
         let dlon = dlat / 40f64.to_radians().cos();
         let p = polygon![(x: 116.35, y: 40.0), (x: 116.35 + dlon, y: 40.0), (x: 116.35 + dlon, y: 40.0 + dlat), (x: 116.35, y: 40.0 + dlat)];
-        let a = area_m2(&MultiPolygon(vec![p]));
+        let a = area_m2(&MultiPolygon(vec![p.clone()]));
         assert!((a - 10_000.0).abs() < 100.0, "{a}");
+        // The same square drawn clockwise has the same area.
+        let mut cw = p.exterior().clone();
+        cw.0.reverse();
+        let b = area_m2(&MultiPolygon(vec![geo::Polygon::new(cw, vec![])]));
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         let l = length_m(&line_string![(x: 116.35, y: 40.0), (x: 116.35, y: 40.0 + dlat)]);
         assert!((l - 100.0).abs() < 0.5, "{l}");
     }

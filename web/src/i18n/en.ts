@@ -8,6 +8,7 @@ export const en: Messages = {
   loadFailed: 'Could not load data',
   metaFailed: 'Cannot reach the server',
   truncated: 'Too many features here, some are hidden: zoom in',
+  zoomInForBuildings: 'Zoom in to see buildings',
   legendHouseholds: 'Households per building',
   legendEstimated: 'Dashed outline: estimated households',
   legendFacilities: 'Facilities',

@@ -6,6 +6,7 @@ export const zh = {
   loadFailed: '数据加载失败',
   metaFailed: '无法连接服务器',
   truncated: '要素过多，仅显示部分，请放大地图',
+  zoomInForBuildings: '放大地图以显示楼栋',
   legendHouseholds: '楼栋户数',
   legendEstimated: '虚线轮廓：户数为估算值',
   legendFacilities: '设施',
