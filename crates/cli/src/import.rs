@@ -172,7 +172,7 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
                 })
             })
             .collect();
-        let report = json!({ "files": files, "store": stats, "estimate": format!("{estimate:?}") });
+        let report = json!({ "files": files, "store": stats, "estimate": estimate });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for i in &imported {

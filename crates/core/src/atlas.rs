@@ -267,10 +267,10 @@ impl Atlas {
             facilities_by_category,
             network_nodes: l.nodes.len(),
             network_edges: l.edges.len(),
-            network_length_km: l.edges.iter().map(|e| e.length_m).sum::<f64>() / 1000.0,
+            network_length_km: l.edges.iter().map(|e| e.length_m).sum::<f64>() / 1000.0 + 0.0,
             basemap_features: l.basemap.len(),
             population_cells: l.cells.len(),
-            population: l.cells.iter().map(|c| c.population).sum(),
+            population: l.cells.iter().map(|c| c.population).sum::<f64>() + 0.0,
             register_rows: l.register.len(),
         }
     }

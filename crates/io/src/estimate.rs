@@ -17,9 +17,10 @@
 //!
 //! The result does not depend on the order of buildings or cells.
 
+use geo::orient::{Direction, Orient};
 use geo::{BoundingRect, Intersects, Point};
-use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
 use std::collections::BTreeMap;
 use wangge_core::geometry::{area_m2, inside_point};
 use wangge_core::{Building, HouseholdSource, Households, Layers, Shape};
@@ -82,7 +83,7 @@ impl EstimateParams {
 }
 
 /// What the estimate did.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct EstimateSummary {
     /// Buildings with a register or declared count, left as they were.
     pub kept: usize,
@@ -181,11 +182,25 @@ pub fn estimate_households(layers: &mut Layers, params: &EstimateParams) -> Esti
     let mut outside: Vec<(usize, f64)> = Vec::new();
     let mut new_households: Vec<Option<Households>> = vec![None; layers.buildings.len()];
 
+    // Register rows win over any estimate (they are applied when the atlas is built); their
+    // households count as known in their cell.
+    let mut registered: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &layers.register {
+        *registered.entry(r.building.as_str()).or_default() += u64::from(r.households);
+    }
+
     for (i, b) in layers.buildings.iter().enumerate() {
         let point = match &b.shape {
             Shape::Footprint(mp) => inside_point(mp),
             Shape::Point(p) => Some(*p),
         };
+        if let Some(&n) = registered.get(b.source_id.as_str()) {
+            summary.kept += 1;
+            if let Some(rank) = point.and_then(cell_of) {
+                *known.entry(rank).or_default() += n;
+            }
+            continue;
+        }
         let estimable = matches!(b.households.source, HouseholdSource::None) || b.households.is_estimated();
         if !estimable {
             summary.kept += 1;
@@ -203,8 +218,9 @@ pub fn estimate_households(layers: &mut Layers, params: &EstimateParams) -> Esti
             summary.no_footprint += 1;
             continue;
         };
-        let footprint = area_m2(mp);
-        if !(footprint >= params.min_footprint_m2) || footprint <= 0.0 {
+        // Oriented first: a clockwise exterior would otherwise measure as the rest of the globe.
+        let footprint = area_m2(&mp.orient(Direction::Default));
+        if footprint.is_nan() || footprint < params.min_footprint_m2 || footprint <= 0.0 {
             summary.below_min_footprint += 1;
             continue;
         }

@@ -9,21 +9,21 @@
 //! with `proj4rs` when its definition is known; `ReadOptions::input_coords` converts GCJ-02 and
 //! BD-09 input to WGS84 after that.
 
-use crate::error::{IoError, Result};
 use crate::ReadOptions;
+use crate::error::{IoError, Result};
+use geo::orient::{Direction, Orient};
 use geo::{
-    BooleanOps, Coord, Geometry, InteriorPoint, LineString, MultiLineString, MultiPolygon, Point, Polygon,
-    Validation,
+    BooleanOps, Coord, Geometry, InteriorPoint, LineString, MultiLineString, MultiPolygon, Point, Polygon, Validation,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use wangge_core::chinacoords::CoordSystem;
 use wangge_core::geometry::{inside_point, length_m};
-use wangge_core::tags::{is_residential, walkability, Walkability};
+use wangge_core::tags::{Walkability, is_residential, walkability};
 use wangge_core::{
-    BasemapFeature, BasemapKind, Building, Compound, Facility, HouseholdSource, Households, Layers, NetEdge,
-    NetNode, Region, RegionLevel, Shape, Unit,
+    BasemapFeature, BasemapKind, Building, Compound, Facility, HouseholdSource, Households, Layers, NetEdge, NetNode,
+    Region, RegionLevel, Shape, Unit,
 };
 
 /// The largest household count accepted for one building or unit: anything above is a data error.
@@ -72,22 +72,29 @@ pub(crate) fn in_lonlat_range(lon: f64, lat: f64) -> bool {
 
 /// Checks a polygon set and repairs self-intersections when it can. Returns the polygons and,
 /// when a repair was made, a description of what was wrong.
-pub(crate) fn clean_polygons(mp: MultiPolygon<f64>) -> std::result::Result<(MultiPolygon<f64>, Option<String>), String> {
+pub(crate) fn clean_polygons(
+    mp: MultiPolygon<f64>,
+) -> std::result::Result<(MultiPolygon<f64>, Option<String>), String> {
     if mp.0.is_empty() {
         return Err("the geometry has no polygon".into());
     }
+    // Exterior rings counter-clockwise, holes clockwise (RFC 7946): geodesic areas depend on it.
+    let mp = mp.orient(Direction::Default);
     let problems = mp.validation_errors();
     if problems.is_empty() {
         return Ok((mp, None));
     }
     let what = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
-    if mp.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).any(|r| {
-        r.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite())
-    }) {
+    if mp
+        .0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .any(|r| r.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()))
+    {
         return Err(format!("invalid polygon that cannot be repaired: {what}"));
     }
     // A union with nothing under the even-odd rule rebuilds the rings without self-intersections.
-    let repaired = mp.union(&MultiPolygon::<f64>::new(vec![]));
+    let repaired = mp.union(&MultiPolygon::<f64>::new(vec![])).orient(Direction::Default);
     if repaired.0.is_empty() || !repaired.is_valid() || wangge_core::geometry::area_m2(&repaired) <= 0.0 {
         return Err(format!("invalid polygon that cannot be repaired (it encloses no area): {what}"));
     }
@@ -108,11 +115,17 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn field(&self, location: &str, field: &str, reason: impl Into<String>) -> IoError {
-        IoError::Field { path: self.path.clone(), location: location.to_string(), field: field.to_string(), reason: reason.into() }
+        IoError::Field {
+            path: self.path.clone(),
+            location: location.to_string(),
+            field: field.to_string(),
+            reason: reason.into(),
+        }
     }
 
     fn coord(&self, v: &Value, location: &str) -> Result<Coord<f64>> {
-        let arr = v.as_array().ok_or_else(|| self.field(location, "geometry", "a position is not an array of numbers"))?;
+        let arr =
+            v.as_array().ok_or_else(|| self.field(location, "geometry", "a position is not an array of numbers"))?;
         if arr.len() < 2 {
             return Err(self.field(location, "geometry", "a position has fewer than 2 numbers"));
         }
@@ -142,7 +155,8 @@ impl Ctx<'_> {
     }
 
     fn line(&self, v: &Value, location: &str) -> Result<LineString<f64>> {
-        let arr = v.as_array().ok_or_else(|| self.field(location, "geometry", "a line is not an array of positions"))?;
+        let arr =
+            v.as_array().ok_or_else(|| self.field(location, "geometry", "a line is not an array of positions"))?;
         Ok(LineString(arr.iter().map(|p| self.coord(p, location)).collect::<Result<Vec<_>>>()?))
     }
 
@@ -163,15 +177,22 @@ impl Ctx<'_> {
         let obj = g.as_object().ok_or_else(|| self.field(location, "geometry", "not an object"))?;
         let kind = obj.get("type").and_then(Value::as_str).unwrap_or("");
         let coords = || {
-            obj.get("coordinates").ok_or_else(|| self.field(location, "geometry", format!("{kind} without coordinates")))
+            obj.get("coordinates")
+                .ok_or_else(|| self.field(location, "geometry", format!("{kind} without coordinates")))
         };
         let items = |v: &Value| -> Result<Vec<Value>> {
-            v.as_array().cloned().ok_or_else(|| self.field(location, "geometry", format!("{kind}: coordinates are not an array")))
+            v.as_array()
+                .cloned()
+                .ok_or_else(|| self.field(location, "geometry", format!("{kind}: coordinates are not an array")))
         };
         Ok(Some(match kind {
             "Point" => Geometry::Point(Point(self.coord(coords()?, location)?)),
             "MultiPoint" => Geometry::MultiPoint(
-                items(coords()?)?.iter().map(|p| self.coord(p, location).map(Point)).collect::<Result<Vec<_>>>()?.into(),
+                items(coords()?)?
+                    .iter()
+                    .map(|p| self.coord(p, location).map(Point))
+                    .collect::<Result<Vec<_>>>()?
+                    .into(),
             ),
             "LineString" => Geometry::LineString(self.line(coords()?, location)?),
             "MultiLineString" => Geometry::MultiLineString(MultiLineString(
@@ -185,7 +206,9 @@ impl Ctx<'_> {
                 return Err(self.field(
                     location,
                     "geometry",
-                    format!("unsupported geometry type {other:?} (expected Point, LineString, Polygon or their Multi forms)"),
+                    format!(
+                        "unsupported geometry type {other:?} (expected Point, LineString, Polygon or their Multi forms)"
+                    ),
                 ));
             }
         }))
@@ -307,7 +330,12 @@ fn node_id(k: (i64, i64)) -> String {
 
 /// Splits walkable lines at their ends and at vertices shared by two or more lines (or visited
 /// twice by one), as an OpenStreetMap network is split at shared nodes.
-fn split_network(ways: &[WayLine], dataset: &str, notes: &mut Vec<String>, path: &Path) -> (Vec<NetNode>, Vec<NetEdge>) {
+fn split_network(
+    ways: &[WayLine],
+    dataset: &str,
+    notes: &mut Vec<String>,
+    path: &Path,
+) -> (Vec<NetNode>, Vec<NetEdge>) {
     // Drop repeated consecutive vertices first.
     let cleaned: Vec<Vec<Vec<Coord<f64>>>> = ways
         .iter()
@@ -336,7 +364,11 @@ fn split_network(ways: &[WayLine], dataset: &str, notes: &mut Vec<String>, path:
         let mut k = 0usize;
         for line in lines {
             if line.len() < 2 {
-                notes.push(format!("{}: way {:?}: a line with fewer than 2 distinct points was skipped", path.display(), w.id));
+                notes.push(format!(
+                    "{}: way {:?}: a line with fewer than 2 distinct points was skipped",
+                    path.display(),
+                    w.id
+                ));
                 continue;
             }
             let mut start = 0usize;
@@ -470,7 +502,8 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
 
         if let Some(cat) = props.get("category").filter(|v| !v.is_null()) {
             let cat = cat.as_str().map(str::trim).unwrap_or("");
-            let category = ctx.opts.catalogue.require(cat).map_err(|e| ctx.field(&location, "category", e.to_string()))?;
+            let category =
+                ctx.opts.catalogue.require(cat).map_err(|e| ctx.field(&location, "category", e.to_string()))?;
             let location_pt = match &geom {
                 Some(Geometry::Point(p)) => Some(*p),
                 Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)) => {
@@ -480,7 +513,8 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
                 Some(g) => g.interior_point(),
                 None => None,
             };
-            let location_pt = location_pt.ok_or_else(|| ctx.field(&location, "geometry", "a facility needs a location"))?;
+            let location_pt =
+                location_pt.ok_or_else(|| ctx.field(&location, "geometry", "a facility needs a location"))?;
             layers.facilities.push(Facility {
                 source_id: id,
                 dataset: dataset.to_string(),
@@ -522,7 +556,9 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
         // Anything else is a building.
         let shape = match geom {
             Some(Geometry::Point(p)) => Shape::Point(p),
-            g @ Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)) => Shape::Footprint(ctx.area(g, &location, &mut notes)?),
+            g @ Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)) => {
+                Shape::Footprint(ctx.area(g, &location, &mut notes)?)
+            }
             None => {
                 notes.push(format!("{}: {location}: a feature without geometry was skipped", path.display()));
                 continue;
@@ -541,7 +577,9 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
         };
         let mut units = Vec::new();
         if let Some(us) = props.get("units").filter(|v| !v.is_null()) {
-            let arr = us.as_array().ok_or_else(|| ctx.field(&location, "units", "must be an array of { label, households }"))?;
+            let arr = us
+                .as_array()
+                .ok_or_else(|| ctx.field(&location, "units", "must be an array of { label, households }"))?;
             for (k, u) in arr.iter().enumerate() {
                 let label = u
                     .as_object()
@@ -550,9 +588,14 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
                 let hh = u
                     .get("households")
                     .ok_or_else(|| ctx.field(&location, &format!("units[{k}].households"), "missing"))?;
-                let hh = count(hh, MAX_HOUSEHOLDS).map_err(|e| ctx.field(&location, &format!("units[{k}].households"), e))?;
+                let hh = count(hh, MAX_HOUSEHOLDS)
+                    .map_err(|e| ctx.field(&location, &format!("units[{k}].households"), e))?;
                 if units.iter().any(|x: &Unit| x.label == label) {
-                    return Err(ctx.field(&location, &format!("units[{k}].label"), format!("unit {label:?} appears twice")));
+                    return Err(ctx.field(
+                        &location,
+                        &format!("units[{k}].label"),
+                        format!("unit {label:?} appears twice"),
+                    ));
                 }
                 units.push(Unit { label, households: hh as u32 });
             }
@@ -567,12 +610,11 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
                 ));
             }
             (Some(h), _) => Some(h),
-            (None, false) => Some(
-                u32::try_from(unit_sum)
-                    .ok()
-                    .filter(|s| u64::from(*s) <= MAX_HOUSEHOLDS)
-                    .ok_or_else(|| ctx.field(&location, "units", format!("units add up to {unit_sum}, not plausible")))?,
-            ),
+            (None, false) => {
+                Some(u32::try_from(unit_sum).ok().filter(|s| u64::from(*s) <= MAX_HOUSEHOLDS).ok_or_else(|| {
+                    ctx.field(&location, "units", format!("units add up to {unit_sum}, not plausible"))
+                })?)
+            }
             (None, true) => None,
         };
         let levels = match props.get("levels").filter(|v| !v.is_null()) {
@@ -587,7 +629,9 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
         };
         let kind = text(props, "building").or_else(|| text(props, "kind")).unwrap_or_else(|| "yes".to_string());
         let residential = match props.get("residential").filter(|v| !v.is_null()) {
-            Some(v) => boolean(v).ok_or_else(|| ctx.field(&location, "residential", format!("{v} is not true or false")))?,
+            Some(v) => {
+                boolean(v).ok_or_else(|| ctx.field(&location, "residential", format!("{v} is not true or false")))?
+            }
             None => households.is_some_and(|h| h > 0) || is_residential(|k| (k == "building").then_some(kind.as_str())),
         };
         layers.buildings.push(Building {
@@ -608,10 +652,7 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
     layers.nodes = nodes;
     layers.edges = edges;
     if unnamed > 0 {
-        notes.insert(
-            0,
-            format!("{}: {unnamed} feature(s) without an id were named {dataset}#<index>", path.display()),
-        );
+        notes.insert(0, format!("{}: {unnamed} feature(s) without an id were named {dataset}#<index>", path.display()));
     }
     Ok((layers, notes))
 }

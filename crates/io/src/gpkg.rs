@@ -10,6 +10,7 @@
 use crate::ReadOptions;
 use crate::error::{IoError, Result};
 use crate::geojson_in::{CrsTransform, in_lonlat_range};
+use geo::orient::{Direction, Orient};
 use geo::{Coord, Geometry, MapCoords, Polygon};
 use geozero::ToGeo;
 use rusqlite::types::Value as SqlValue;
@@ -116,7 +117,8 @@ pub fn read(path: &Path, opts: &ReadOptions, dataset: &str) -> Result<(Layers, V
             .map_err(sql)?
             .collect::<std::result::Result<_, _>>()
             .map_err(sql)?;
-        let pop = wanted.iter().find_map(|w| cols.iter().find(|(c, _)| c.eq_ignore_ascii_case(w)).map(|(c, _)| c.clone()));
+        let pop =
+            wanted.iter().find_map(|w| cols.iter().find(|(c, _)| c.eq_ignore_ascii_case(w)).map(|(c, _)| c.clone()));
         let fid = cols.iter().find(|(_, pk)| *pk == 1).map(|(c, _)| c.clone());
         seen_columns.push(format!("{table}: {}", cols.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ")));
         if let Some(pop) = pop {
@@ -134,7 +136,11 @@ pub fn read(path: &Path, opts: &ReadOptions, dataset: &str) -> Result<(Layers, V
     };
     let mut notes = Vec::new();
     if tables.len() > 1 {
-        notes.push(format!("{}: {} feature tables; the population grid is read from `{table}`", path.display(), tables.len()));
+        notes.push(format!(
+            "{}: {} feature tables; the population grid is read from `{table}`",
+            path.display(),
+            tables.len()
+        ));
     }
 
     // The table's CRS.
@@ -192,7 +198,9 @@ pub fn read(path: &Path, opts: &ReadOptions, dataset: &str) -> Result<(Layers, V
             SqlValue::Integer(i) => i as f64,
             SqlValue::Real(f) => f,
             SqlValue::Null => return Err(field(&pop_col, "empty (NULL)".into())),
-            SqlValue::Text(t) => t.trim().parse::<f64>().map_err(|_| field(&pop_col, format!("{t:?} is not a number")))?,
+            SqlValue::Text(t) => {
+                t.trim().parse::<f64>().map_err(|_| field(&pop_col, format!("{t:?} is not a number")))?
+            }
             SqlValue::Blob(_) => return Err(field(&pop_col, "a blob, not a number".into())),
         };
         if !population.is_finite() || population < 0.0 {
@@ -229,10 +237,17 @@ pub fn read(path: &Path, opts: &ReadOptions, dataset: &str) -> Result<(Layers, V
                 .try_map_coords(|c: Coord<f64>| t.apply(c.x, c.y).map(|(x, y)| Coord { x, y }))
                 .map_err(|e| field(&geom_col, format!("cannot transform from {}: {e}", t.name)))?,
         };
+        // Exterior counter-clockwise (geodesic areas depend on the orientation).
+        let poly = poly.orient(Direction::Default);
         if poly.exterior().0.iter().any(|c| !in_lonlat_range(c.x, c.y)) {
             return Err(field(&geom_col, "coordinates outside the lon/lat range after the CRS transform".into()));
         }
-        cells.push(PopulationCell { source_id: format!("{table}:{fid}"), dataset: dataset.to_string(), population, area: poly });
+        cells.push(PopulationCell {
+            source_id: format!("{table}:{fid}"),
+            dataset: dataset.to_string(),
+            population,
+            area: poly,
+        });
     }
     if cells.is_empty() {
         return Err(malformed(format!("table `{table}` has no cells")));

@@ -6,7 +6,6 @@
 //! - [`register`]: CSV household registers (building → households, optionally per unit).
 //! - [`gpkg`]: GeoPackage population grids.
 //! - [`estimate`]: household estimates where no register exists.
-//! - [`synth`]: a deterministic synthetic Chinese-style city.
 //! - [`export`]: GeoJSON files written atomically.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -19,7 +18,6 @@ pub mod geojson_in;
 pub mod gpkg;
 pub mod osm;
 pub mod register;
-pub mod synth;
 
 pub use error::{IoError, Result};
 use wangge_core::{Catalogue, DatasetInfo, Layers};
@@ -50,7 +48,12 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { catalogue: Catalogue::default_catalogue(), dataset: None, population_field: None, input_coords: Default::default() }
+        Self {
+            catalogue: Catalogue::default_catalogue(),
+            dataset: None,
+            population_field: None,
+            input_coords: Default::default(),
+        }
     }
 }
 

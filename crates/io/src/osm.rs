@@ -25,8 +25,8 @@ mod notes;
 mod pbf;
 mod xml;
 
-use crate::error::Result;
 use crate::ReadOptions;
+use crate::error::Result;
 use std::path::Path;
 use wangge_core::Layers;
 

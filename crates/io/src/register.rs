@@ -8,8 +8,8 @@
 //! This reader fills `Layers::register` only; whether each building exists is checked against the
 //! store by the caller.
 
-use crate::error::{IoError, Result};
 use crate::ReadOptions;
+use crate::error::{IoError, Result};
 use std::collections::HashMap;
 use std::path::Path;
 use wangge_core::{Layers, RegisterEntry};
@@ -23,7 +23,11 @@ const UNIT: &[&str] = &["unit", "单元"];
 
 /// The separator the header line uses most (comma when it uses none).
 fn separator(header: &str) -> u8 {
-    let counts = [(b',', header.matches(',').count()), (b';', header.matches(';').count()), (b'\t', header.matches('\t').count())];
+    let counts = [
+        (b',', header.matches(',').count()),
+        (b';', header.matches(';').count()),
+        (b'\t', header.matches('\t').count()),
+    ];
     counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map(|(c, _)| *c).unwrap_or(b',')
 }
 
@@ -70,7 +74,11 @@ pub fn read(path: &Path, bytes: &[u8], _opts: &ReadOptions, dataset: &str) -> Re
         path: path.to_path_buf(),
         location: "row 1 (header)".into(),
         field: field.to_string(),
-        reason: format!("no `{field}` column (accepted names: {}); the columns are: {}", aliases.join(", "), headers.join(", ")),
+        reason: format!(
+            "no `{field}` column (accepted names: {}); the columns are: {}",
+            aliases.join(", "),
+            headers.join(", ")
+        ),
     };
     let b_col = find(&headers, BUILDING).ok_or_else(|| missing("building_id", BUILDING))?;
     let h_col = find(&headers, HOUSEHOLDS).ok_or_else(|| missing("households", HOUSEHOLDS))?;
@@ -108,13 +116,14 @@ pub fn read(path: &Path, bytes: &[u8], _opts: &ReadOptions, dataset: &str) -> Re
                 Some(u) => format!("building {building:?} unit {u:?}"),
                 None => format!("building {building:?}"),
             };
-            return Err(field(
-                &headers[b_col],
-                format!("duplicate: {what} is already given in row {first}"),
-            ));
+            return Err(field(&headers[b_col], format!("duplicate: {what} is already given in row {first}")));
         }
         let entry = kinds.entry(building.clone()).or_default();
-        if unit.is_some() { entry.1.get_or_insert(row) } else { entry.0.get_or_insert(row) };
+        if unit.is_some() {
+            entry.1.get_or_insert(row)
+        } else {
+            entry.0.get_or_insert(row)
+        };
         if let (Some(whole), Some(per_unit)) = *entry {
             return Err(field(
                 u_col.map(|c| headers[c].as_str()).unwrap_or("unit"),

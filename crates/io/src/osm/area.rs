@@ -2,7 +2,11 @@
 //! rings, putting inner rings into their outers, and checking / repairing the result.
 
 use super::model::{MemberKind, OsmData, Relation, Way};
-use geo::{Area, Contains, Coord, InteriorPoint, LineString, MakeValid, MultiPolygon, Polygon, RemoveRepeatedPoints, Validation};
+use geo::orient::{Direction, Orient};
+use geo::{
+    Area, Contains, Coord, InteriorPoint, LineString, MakeValid, MultiPolygon, Polygon, RemoveRepeatedPoints,
+    Validation,
+};
 use std::collections::HashMap;
 
 /// Why an area could not be made.
@@ -117,7 +121,8 @@ impl<'a> Resolver<'a> {
         let (inner_rings, open) = join(&inner);
         out.open_rings.extend(open.into_iter().map(|w| ("inner", w)));
         let ring = |nodes: &[i64]| LineString::from(self.coords(nodes).unwrap_or_default());
-        let mut polygons: Vec<Polygon<f64>> = outer_rings.iter().map(|(nodes, _)| Polygon::new(ring(nodes), vec![])).collect();
+        let mut polygons: Vec<Polygon<f64>> =
+            outer_rings.iter().map(|(nodes, _)| Polygon::new(ring(nodes), vec![])).collect();
         let areas: Vec<f64> = polygons.iter().map(|p| p.unsigned_area()).collect();
         for (nodes, ways) in &inner_rings {
             let hole = ring(nodes);
@@ -137,9 +142,12 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// Joins way node lists end to end into closed rings. Returns the rings (node ids, member way ids)
-/// and the chains that could not be closed (their way ids).
-fn join(segments: &[(i64, &[i64])]) -> (Vec<(Vec<i64>, Vec<i64>)>, Vec<Vec<i64>>) {
+/// A closed ring: its node ids and the member ways it was joined from.
+type Ring = (Vec<i64>, Vec<i64>);
+
+/// Joins way node lists end to end into closed rings. Returns the rings and the chains that could
+/// not be closed (their way ids).
+fn join(segments: &[(i64, &[i64])]) -> (Vec<Ring>, Vec<Vec<i64>>) {
     let mut unused: Vec<bool> = vec![true; segments.len()];
     let mut rings = Vec::new();
     let mut open = Vec::new();
@@ -201,15 +209,51 @@ pub(crate) fn finish(polygons: Vec<Polygon<f64>>) -> Result<Area2, String> {
         return Err("degenerate: fewer than 3 distinct points".into());
     }
     let mp = MultiPolygon(kept);
-    if mp.unsigned_area() <= 0.0 {
-        return Err("degenerate: zero area".into());
-    }
     if mp.is_valid() {
+        if mp.unsigned_area() <= 0.0 {
+            return Err("degenerate: zero area".into());
+        }
         return Ok(Area2 { area: mp, repaired: false });
     }
+    // A bow-tie's signed lobes cancel, so its area is only meaningful after the repair.
     match mp.make_valid() {
-        Ok(fixed) if !fixed.0.is_empty() && fixed.unsigned_area() > 0.0 => Ok(Area2 { area: fixed, repaired: true }),
-        Ok(_) => Err("invalid, and repairing it leaves no area".into()),
+        Ok(fixed) if !fixed.0.is_empty() && fixed.unsigned_area() > 0.0 => {
+            Ok(Area2 { area: canonical(fixed), repaired: true })
+        }
+        Ok(_) => Err("degenerate: zero area (nothing left after repair)".into()),
         Err(e) => Err(format!("invalid and cannot be repaired: {e}")),
     }
+}
+
+/// Rotates a closed ring to start at its smallest vertex (by x, then y).
+fn rotate_ring(ring: &LineString<f64>) -> LineString<f64> {
+    let open = &ring.0[..ring.0.len().saturating_sub(1)];
+    let Some(start) = (0..open.len()).min_by(|&a, &b| {
+        (open[a].x, open[a].y).partial_cmp(&(open[b].x, open[b].y)).unwrap_or(std::cmp::Ordering::Equal)
+    }) else {
+        return ring.clone();
+    };
+    let mut coords: Vec<Coord<f64>> = open[start..].iter().chain(&open[..start]).copied().collect();
+    coords.push(coords[0]);
+    LineString::from(coords)
+}
+
+/// A repaired shape in one canonical form (the repair's output order is not stable between runs):
+/// exteriors counter-clockwise, holes clockwise, each ring from its smallest vertex, sorted.
+fn canonical(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let key = |r: &LineString<f64>| r.0.first().map(|c| (c.x, c.y)).unwrap_or((0.0, 0.0));
+    let by_key =
+        |a: &LineString<f64>, b: &LineString<f64>| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal);
+    let mut polys: Vec<Polygon<f64>> = mp
+        .orient(Direction::Default)
+        .0
+        .into_iter()
+        .map(|p| {
+            let mut holes: Vec<LineString<f64>> = p.interiors().iter().map(rotate_ring).collect();
+            holes.sort_by(by_key);
+            Polygon::new(rotate_ring(p.exterior()), holes)
+        })
+        .collect();
+    polys.sort_by(|a, b| by_key(a.exterior(), b.exterior()));
+    MultiPolygon(polys)
 }

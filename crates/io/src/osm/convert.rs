@@ -1,15 +1,15 @@
 //! The one conversion from the element model to [`Layers`]: buildings, compounds, regions,
 //! facilities, the walking network and basemap features.
 
-use super::area::{finish, Area2, AreaError, Assembled, Resolver};
-use super::model::{tag, OsmData, Tags};
+use super::area::{Area2, AreaError, Assembled, Resolver, finish};
+use super::model::{OsmData, Tags, tag};
 use super::network;
 use super::notes::Notes;
 use geo::{Geometry, LineString, MultiLineString, MultiPolygon, Point};
 use wangge_core::geometry::inside_point;
 use wangge_core::tags::is_residential;
 use wangge_core::{
-    BasemapFeature, BasemapKind, Building, Catalogue, Compound, Facility, Households, HouseholdSource, Layers, Region,
+    BasemapFeature, BasemapKind, Building, Catalogue, Compound, Facility, HouseholdSource, Households, Layers, Region,
     RegionLevel, Shape,
 };
 
@@ -92,7 +92,9 @@ fn is_building(e: &Elem<'_>) -> bool {
 /// `landuse=residential`, or a named `place=neighbourhood` / `residential=*` area that is not a building.
 fn is_compound(e: &Elem<'_>) -> bool {
     e.t("landuse") == Some("residential")
-        || (e.t("name").is_some() && !is_building(e) && (e.t("place") == Some("neighbourhood") || e.t("residential").is_some()))
+        || (e.t("name").is_some()
+            && !is_building(e)
+            && (e.t("place") == Some("neighbourhood") || e.t("residential").is_some()))
 }
 
 /// `boundary=administrative` with `admin_level` 6 (district), 7–8 (street) or 9–10 (community).
@@ -142,10 +144,8 @@ fn basemap_areas(e: &Elem<'_>) -> Vec<(BasemapKind, String)> {
 /// Basemap lines a way makes (roads, railways, waterways).
 fn basemap_lines(e: &Elem<'_>) -> Vec<(BasemapKind, String)> {
     let mut out = Vec::new();
-    if let Some(hw) = e.t("highway") {
-        if e.t("area") != Some("yes") {
-            out.push((BasemapKind::Road, hw.to_string()));
-        }
+    if let Some(hw) = e.t("highway").filter(|_| e.t("area") != Some("yes")) {
+        out.push((BasemapKind::Road, hw.to_string()));
     }
     if let Some(r) = e.t("railway").filter(|r| RAIL.contains(r)) {
         out.push((BasemapKind::Rail, r.to_string()));
@@ -185,7 +185,10 @@ impl<'a> Converter<'a> {
         let levels = e.t("building:levels").and_then(|raw| {
             let v = parse_levels(raw);
             if v.is_none() {
-                self.notes.line(format!("{}: building:levels `{raw}` is not a positive number; levels left unknown", e.label()));
+                self.notes.line(format!(
+                    "{}: building:levels `{raw}` is not a positive number; levels left unknown",
+                    e.label()
+                ));
             }
             v
         });
@@ -194,7 +197,10 @@ impl<'a> Converter<'a> {
             Some(raw) => match raw.trim().parse::<u32>() {
                 Ok(n) => Households::new(n, HouseholdSource::Declared),
                 Err(_) => {
-                    self.notes.line(format!("{}: building:flats `{raw}` is not a whole number ≥ 0; households left unknown", e.label()));
+                    self.notes.line(format!(
+                        "{}: building:flats `{raw}` is not a whole number ≥ 0; households left unknown",
+                        e.label()
+                    ));
                     Households::default()
                 }
             },
@@ -239,7 +245,13 @@ impl<'a> Converter<'a> {
     }
 
     /// Everything an area element (closed way or assembled relation) gives.
-    fn area_products(&mut self, e: &Elem<'_>, wants: &Wants<'_>, area: &MultiPolygon<f64>, lines: Vec<(BasemapKind, String, Geometry<f64>)>) {
+    fn area_products(
+        &mut self,
+        e: &Elem<'_>,
+        wants: &Wants<'_>,
+        area: &MultiPolygon<f64>,
+        lines: Vec<(BasemapKind, String, Geometry<f64>)>,
+    ) {
         if wants.building {
             self.building(e, Shape::Footprint(area.clone()));
         }
@@ -313,7 +325,9 @@ impl<'a> Converter<'a> {
             if !line_kinds.is_empty() {
                 match self.line_geometry(&way.refs) {
                     Some(g) => lines.extend(line_kinds.into_iter().map(|(k, c)| (k, c, g.clone()))),
-                    None => self.notes.group("basemap line ways without two consecutive nodes in the file skipped", e.short()),
+                    None => self
+                        .notes
+                        .group("basemap line ways without two consecutive nodes in the file skipped", e.short()),
                 }
             }
             let wants = Wants {
@@ -332,7 +346,11 @@ impl<'a> Converter<'a> {
             match area {
                 Ok(Area2 { area, repaired }) => {
                     if repaired {
-                        self.notes.line(format!("{} ({}): invalid polygon (self-intersecting) repaired", e.label(), wants.purposes()));
+                        self.notes.line(format!(
+                            "{} ({}): invalid polygon (self-intersecting) repaired",
+                            e.label(),
+                            wants.purposes()
+                        ));
                     }
                     self.area_products(&e, &wants, &area, lines);
                 }
@@ -370,9 +388,10 @@ impl<'a> Converter<'a> {
                 }
             }
             AreaError::NotClosed => {
-                // An unclosed way tagged only for the basemap is a line drawn with area tags; say nothing.
+                // Boundary member ways carry the boundary's tags and basemap tags often sit on lines:
+                // only buildings, compounds and facilities are expected to be closed.
                 if !closed {
-                    for p in purposes.into_iter().filter(|p| *p != "basemap area") {
+                    for p in purposes.into_iter().filter(|p| matches!(*p, "building" | "compound" | "facility")) {
                         self.notes.group(&format!("{p} ways that are not closed skipped"), e.short());
                     }
                 }
@@ -407,14 +426,27 @@ impl<'a> Converter<'a> {
             }
             let assembled = self.resolver.assemble(rel);
             let problems = relation_problems(&assembled);
-            let result = if assembled.polygons.is_empty() { Err("no outer ring closes".to_string()) } else { finish(assembled.polygons) };
+            let result = if assembled.polygons.is_empty() {
+                Err("no outer ring closes".to_string())
+            } else {
+                finish(assembled.polygons)
+            };
             match result {
                 Ok(Area2 { area, repaired }) => {
                     if !problems.is_empty() {
-                        self.notes.line(format!("{} ({}): {}; imported the rings that close", e.label(), wants.purposes(), problems.join("; ")));
+                        self.notes.line(format!(
+                            "{} ({}): {}; imported the rings that close",
+                            e.label(),
+                            wants.purposes(),
+                            problems.join("; ")
+                        ));
                     }
                     if repaired {
-                        self.notes.line(format!("{} ({}): invalid polygon (self-intersecting) repaired", e.label(), wants.purposes()));
+                        self.notes.line(format!(
+                            "{} ({}): invalid polygon (self-intersecting) repaired",
+                            e.label(),
+                            wants.purposes()
+                        ));
                     }
                     self.area_products(&e, &wants, &area, Vec::new());
                 }
@@ -428,8 +460,10 @@ impl<'a> Converter<'a> {
     }
 }
 
+/// `w1, w2, w3` (at most 10, then `… (N in all)`).
 fn way_list(ids: &[i64]) -> String {
-    ids.iter().map(|id| format!("w{id}")).collect::<Vec<_>>().join(", ")
+    let listed = ids.iter().take(10).map(|id| format!("w{id}")).collect::<Vec<_>>().join(", ");
+    if ids.len() > 10 { format!("{listed}, … ({} in all)", ids.len()) } else { listed }
 }
 
 /// What went wrong assembling a relation, as note fragments.
@@ -438,7 +472,8 @@ fn relation_problems(a: &Assembled) -> Vec<String> {
     let mut missing = a.missing_ways.clone();
     missing.extend(&a.cut_ways);
     for (role, ways) in &a.open_rings {
-        let why = if missing.is_empty() { String::new() } else { format!(", member way(s) {} missing", way_list(&missing)) };
+        let why =
+            if missing.is_empty() { String::new() } else { format!(", member way(s) {} missing", way_list(&missing)) };
         out.push(format!("{role} ring not closed (through {}{why})", way_list(ways)));
     }
     if a.open_rings.is_empty() && !missing.is_empty() {
@@ -454,7 +489,13 @@ fn relation_problems(a: &Assembled) -> Vec<String> {
 
 /// Converts the element model into layers and notes.
 pub(crate) fn convert(data: &OsmData, catalogue: &Catalogue, dataset: &str) -> (Layers, Vec<String>) {
-    let mut c = Converter { catalogue, dataset, resolver: Resolver::new(data), layers: Layers::default(), notes: Notes::default() };
+    let mut c = Converter {
+        catalogue,
+        dataset,
+        resolver: Resolver::new(data),
+        layers: Layers::default(),
+        notes: Notes::default(),
+    };
     c.nodes(data);
     c.ways(data);
     c.relations(data);

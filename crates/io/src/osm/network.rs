@@ -3,16 +3,21 @@
 //! the runs that are present.
 
 use super::area::Resolver;
-use super::model::{tag, OsmData};
+use super::model::{OsmData, tag};
 use super::notes::Notes;
 use geo::{Coord, LineString, Point};
 use std::collections::{BTreeMap, HashMap};
 use wangge_core::geometry::length_m;
-use wangge_core::tags::{walkability, Walkability};
+use wangge_core::tags::{Walkability, walkability};
 use wangge_core::{NetEdge, NetNode};
 
 /// Builds the network nodes and edges of the walkable ways in `data`.
-pub(crate) fn build(data: &OsmData, resolver: &Resolver<'_>, dataset: &str, notes: &mut Notes) -> (Vec<NetNode>, Vec<NetEdge>) {
+pub(crate) fn build(
+    data: &OsmData,
+    resolver: &Resolver<'_>,
+    dataset: &str,
+    notes: &mut Notes,
+) -> (Vec<NetNode>, Vec<NetEdge>) {
     let walkable: Vec<(&super::model::Way, bool)> = data
         .ways
         .iter()
@@ -41,7 +46,10 @@ pub(crate) fn build(data: &OsmData, resolver: &Resolver<'_>, dataset: &str, note
         let runs = resolver.present_runs(&w.refs);
         if runs.iter().map(Vec::len).sum::<usize>() < w.refs.len() {
             if runs.iter().any(|r| r.len() >= 2) {
-                notes.group("walkable ways cut at the extract edge, kept where their nodes are present", format!("w{}", w.id));
+                notes.group(
+                    "walkable ways cut at the extract edge, kept where their nodes are present",
+                    format!("w{}", w.id),
+                );
             } else {
                 notes.group("walkable ways without two consecutive nodes in the file skipped", format!("w{}", w.id));
             }
@@ -80,9 +88,7 @@ pub(crate) fn build(data: &OsmData, resolver: &Resolver<'_>, dataset: &str, note
             }
         }
     }
-    let nodes = ends
-        .into_iter()
-        .map(|(id, c)| NetNode { source_id: format!("osm:n{id}"), location: Point::from(c) })
-        .collect();
+    let nodes =
+        ends.into_iter().map(|(id, c)| NetNode { source_id: format!("osm:n{id}"), location: Point::from(c) }).collect();
     (nodes, edges)
 }

@@ -4,7 +4,7 @@
 //! `BlobHeader`, then `datasize` bytes of blob), so that a truncated file or trailing garbage is an
 //! error naming the byte offset instead of a silently shorter dataset.
 
-use super::model::{check_loc, Loc, Member, MemberKind, OsmData, Relation, Way};
+use super::model::{Loc, Member, MemberKind, OsmData, Relation, Way, check_loc};
 use crate::error::{IoError, Result};
 use osmpbf::{Element, ElementReader, RelMemberType};
 use std::path::Path;
@@ -65,7 +65,10 @@ fn check_framing(path: &Path, bytes: &[u8]) -> Result<()> {
     while pos < bytes.len() {
         let rest = bytes.len() - pos;
         if rest < 4 {
-            return Err(malformed(path, format!("truncated: {rest} stray bytes at byte {pos} after the last complete blob")));
+            return Err(malformed(
+                path,
+                format!("truncated: {rest} stray bytes at byte {pos} after the last complete blob"),
+            ));
         }
         let len = u32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
         if len == 0 || len > MAX_HEADER {
@@ -73,7 +76,10 @@ fn check_framing(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         let hstart = pos + 4;
         if len > bytes.len() - hstart {
-            return Err(malformed(path, format!("truncated: blob header at byte {pos} needs {len} bytes, {} remain", bytes.len() - hstart)));
+            return Err(malformed(
+                path,
+                format!("truncated: blob header at byte {pos} needs {len} bytes, {} remain", bytes.len() - hstart),
+            ));
         }
         let (kind, size) = blob_header(&bytes[hstart..hstart + len])
             .ok_or_else(|| malformed(path, format!("corrupt blob header at byte {pos}")))?;
@@ -88,7 +94,10 @@ fn check_framing(path: &Path, bytes: &[u8]) -> Result<()> {
         if size > bytes.len() - dstart {
             return Err(malformed(
                 path,
-                format!("truncated: blob `{kind}` at byte {pos} declares {size} bytes, only {} remain", bytes.len() - dstart),
+                format!(
+                    "truncated: blob `{kind}` at byte {pos} declares {size} bytes, only {} remain",
+                    bytes.len() - dstart
+                ),
             ));
         }
         pos = dstart + size;
@@ -126,7 +135,14 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<OsmData> {
     Ok(data)
 }
 
-fn node(path: &Path, data: &mut OsmData, id: i64, nano_lon: i64, nano_lat: i64, tags: Vec<(String, String)>) -> Result<()> {
+fn node(
+    path: &Path,
+    data: &mut OsmData,
+    id: i64,
+    nano_lon: i64,
+    nano_lat: i64,
+    tags: Vec<(String, String)>,
+) -> Result<()> {
     let loc = Loc { lon7: (nano_lon + 50).div_euclid(100), lat7: (nano_lat + 50).div_euclid(100) };
     check_loc(loc).map_err(|(field, reason)| IoError::Field {
         path: path.to_path_buf(),

@@ -1,6 +1,6 @@
 //! OpenStreetMap XML (`.osm`) into the common element model.
 
-use super::model::{check_loc, Loc, Member, MemberKind, OsmData, Relation, Tags, Way};
+use super::model::{Loc, Member, MemberKind, OsmData, Relation, Tags, Way, check_loc};
 use crate::error::{IoError, Result};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -45,9 +45,10 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for a in e.attributes() {
             let a = a.map_err(|err| self.malformed(offset, format!("bad attribute: {err}")))?;
-            let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            let value =
-                a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| self.malformed(offset, format!("attribute `{key}`: {err}")))?;
+            let key = a.key.as_ref().to_string();
+            let value = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| self.malformed(offset, format!("attribute `{key}`: {err}")))?;
             out.push((key, value.into_owned()));
         }
         Ok(out)
@@ -90,17 +91,17 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<OsmData> {
             Event::Empty(e) => (e, true),
             Event::End(_) => {
                 if let Some(name) = stack.pop() {
-                    end(&ctx, &name, &mut open, &mut data)?;
+                    end(&name, &mut open, &mut data)?;
                 }
                 continue;
             }
-            Event::Text(t) if stack.is_empty() && !t.as_ref().iter().all(u8::is_ascii_whitespace) => {
+            Event::Text(t) if stack.is_empty() && !t.trim().is_empty() => {
                 return Err(ctx.malformed(before, "text outside the <osm> element"));
             }
             Event::Eof => break,
             _ => continue,
         };
-        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        let name = e.name().as_ref().to_string();
         let attrs = ctx.attrs(&e, before)?;
         if stack.is_empty() {
             if saw_root {
@@ -111,15 +112,16 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<OsmData> {
             }
             saw_root = true;
         }
-        start(&ctx, &name, &attrs, &mut open, &mut data, stack.len())?;
+        start(&ctx, &name, &attrs, &mut open, stack.len())?;
         if empty {
-            end(&ctx, &name, &mut open, &mut data)?;
+            end(&name, &mut open, &mut data)?;
         } else {
             stack.push(name);
         }
     }
     if let Some(name) = stack.last() {
-        return Err(ctx.malformed(bytes.len() as u64, format!("unexpected end of file inside <{name}> (the file is truncated)")));
+        return Err(ctx
+            .malformed(bytes.len() as u64, format!("unexpected end of file inside <{name}> (the file is truncated)")));
     }
     if !saw_root {
         return Err(ctx.malformed(0, "no <osm> element"));
@@ -135,14 +137,7 @@ fn parse_id(ctx: &Ctx<'_>, what: &str, attrs: &[(String, String)]) -> Result<i64
 }
 
 /// Handles an opening tag at nesting `depth` (the root is depth 0).
-fn start(
-    ctx: &Ctx<'_>,
-    name: &str,
-    attrs: &[(String, String)],
-    open: &mut Option<Open>,
-    data: &mut OsmData,
-    depth: usize,
-) -> Result<()> {
+fn start(ctx: &Ctx<'_>, name: &str, attrs: &[(String, String)], open: &mut Option<Open>, depth: usize) -> Result<()> {
     match (name, depth) {
         ("node", 1) => {
             let id = parse_id(ctx, "node", attrs)?;
@@ -182,7 +177,11 @@ fn start(
             if let Some(Open::Way(w, _)) = open {
                 let raw = attr(attrs, "ref");
                 let r = raw.and_then(|v| v.trim().parse::<i64>().ok()).ok_or_else(|| {
-                    ctx.field(format!("way w{}", w.id), "nd ref", format!("`{}` is not a node id", raw.unwrap_or("(missing)")))
+                    ctx.field(
+                        format!("way w{}", w.id),
+                        "nd ref",
+                        format!("`{}` is not a node id", raw.unwrap_or("(missing)")),
+                    )
                 })?;
                 w.refs.push(r);
             }
@@ -198,12 +197,16 @@ fn start(
                             format!("relation r{}", rel.id),
                             "member type",
                             format!("`{}` is not node, way or relation", other.unwrap_or("(missing)")),
-                        ))
+                        ));
                     }
                 };
                 let raw = attr(attrs, "ref");
                 let id = raw.and_then(|v| v.trim().parse::<i64>().ok()).ok_or_else(|| {
-                    ctx.field(format!("relation r{}", rel.id), "member ref", format!("`{}` is not an id", raw.unwrap_or("(missing)")))
+                    ctx.field(
+                        format!("relation r{}", rel.id),
+                        "member ref",
+                        format!("`{}` is not an id", raw.unwrap_or("(missing)")),
+                    )
                 })?;
                 rel.members.push(Member { kind, id, role: attr(attrs, "role").unwrap_or("").to_string() });
             }
@@ -223,7 +226,7 @@ fn open_name(open: &Option<Open>) -> String {
 }
 
 /// Handles a closing tag: a finished node, way or relation goes into `data`.
-fn end(_ctx: &Ctx<'_>, name: &str, open: &mut Option<Open>, data: &mut OsmData) -> Result<()> {
+fn end(name: &str, open: &mut Option<Open>, data: &mut OsmData) -> Result<()> {
     if !matches!(name, "node" | "way" | "relation") {
         return Ok(());
     }
