@@ -24,8 +24,9 @@ CREATE TABLE buildings (
     compound          text,
     community         text,
     units             text NOT NULL DEFAULT '[]',
+    -- A POINT or a MULTIPOLYGON. (No CHECK on the type: PostGIS's geometry_columns view would
+    -- then report the column as POINT, and QGIS would believe it.)
     geom              geometry(Geometry, 4326) NOT NULL
-        CHECK (GeometryType(geom) IN ('POINT', 'MULTIPOLYGON'))
 );
 CREATE INDEX buildings_dataset_idx ON buildings (dataset);
 CREATE INDEX buildings_compound_idx ON buildings (compound);

@@ -138,7 +138,7 @@ fn apply_register(buildings: &mut [Building], register: &[RegisterEntry]) {
 
 type BoxIndex = RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>;
 
-fn box_index<'a>(items: impl Iterator<Item = Option<Bbox>>) -> BoxIndex {
+fn box_index(items: impl Iterator<Item = Option<Bbox>>) -> BoxIndex {
     RTree::bulk_load(
         items
             .enumerate()

@@ -12,14 +12,23 @@ use wangge_core::DatasetInfo;
 
 /// How long connecting may take before the store gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Advisory lock key taken by every import transaction (`wangge` in ASCII).
+const IMPORT_LOCK: i64 = 0x7761_6e67_6765;
 /// PostgreSQL's bind parameter limit per statement.
 const MAX_PARAMS: usize = 65535;
 
 /// The PostGIS store (`postgres://user:password@host:port/database`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     url: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    // By hand: the pool's options hold the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("url", &self.url).finish_non_exhaustive()
+    }
 }
 
 fn query_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -76,10 +85,9 @@ async fn upsert(conn: &mut PgConnection, table: &Table, rows: Vec<Vec<Value>>, d
                     Value::OptInt(i) => b.push_bind(i),
                     Value::Real(x) => b.push_bind(x),
                     Value::Bool(x) => b.push_bind(x),
-                    Value::Geom(g) => b
-                        .push("ST_SetSRID(ST_GeomFromWKB(")
-                        .push_bind_unseparated(g)
-                        .push_unseparated("), 4326)"),
+                    Value::Geom(g) => {
+                        b.push("ST_SetSRID(ST_GeomFromWKB(").push_bind_unseparated(g).push_unseparated("), 4326)")
+                    }
                 };
             }
         });
@@ -165,6 +173,12 @@ impl Store for PgStore {
 
     async fn commit_import(&self, commit: &ImportCommit) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(query_err("starting the import"))?;
+        // One import at a time: concurrent upserts of overlapping rows could otherwise deadlock.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(IMPORT_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err("waiting for other imports"))?;
         for (info, layers) in &commit.datasets {
             replace_dataset(&mut tx, info, layers).await?;
         }

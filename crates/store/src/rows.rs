@@ -8,8 +8,8 @@ use geozero::wkb::Wkb;
 use geozero::{CoordDimensions, ToGeo, ToWkb};
 use std::collections::HashMap;
 use wangge_core::{
-    BasemapFeature, BasemapKind, Building, Compound, Facility, HouseholdSource, Households, Layers, NetEdge,
-    NetNode, PopulationCell, Region, RegionLevel, RegisterEntry, Shape, Unit,
+    BasemapFeature, BasemapKind, Building, Compound, Facility, HouseholdSource, Households, Layers, NetEdge, NetNode,
+    PopulationCell, Region, RegionLevel, RegisterEntry, Shape, Unit,
 };
 
 /// One column value of a row to write.
@@ -43,19 +43,15 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// `INSERT INTO t (a, b) VALUES ` (rows are appended by the backend).
+    /// `INSERT INTO t (a, b)` (`QueryBuilder::push_values` appends ` VALUES (…), …`).
     pub fn insert_head(&self) -> String {
-        format!("INSERT INTO {} ({}) VALUES ", self.name, self.cols.join(", "))
+        format!("INSERT INTO {} ({})", self.name, self.cols.join(", "))
     }
 
     /// ` ON CONFLICT (key) DO UPDATE SET c = excluded.c, …` for every non-key column.
     pub fn upsert_tail(&self) -> String {
-        let set: Vec<String> = self
-            .cols
-            .iter()
-            .filter(|c| !self.key.contains(c))
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
+        let set: Vec<String> =
+            self.cols.iter().filter(|c| !self.key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
         format!(" ON CONFLICT ({}) DO UPDATE SET {}", self.key.join(", "), set.join(", "))
     }
 
@@ -88,11 +84,8 @@ pub(crate) static BUILDINGS: Table = Table {
 };
 pub(crate) static COMPOUNDS: Table =
     Table { name: "compounds", key: SID, cols: &["source_id", "dataset", "name", "community", "geom"] };
-pub(crate) static REGIONS: Table = Table {
-    name: "regions",
-    key: SID,
-    cols: &["source_id", "dataset", "level", "name", "code", "parent", "geom"],
-};
+pub(crate) static REGIONS: Table =
+    Table { name: "regions", key: SID, cols: &["source_id", "dataset", "level", "name", "code", "parent", "geom"] };
 pub(crate) static FACILITIES: Table =
     Table { name: "facilities", key: SID, cols: &["source_id", "dataset", "category", "name", "geom"] };
 pub(crate) static NET_NODES: Table = Table { name: "net_nodes", key: SID, cols: &["source_id", "dataset", "geom"] };
@@ -105,11 +98,8 @@ pub(crate) static BASEMAP: Table =
     Table { name: "basemap", key: SID, cols: &["source_id", "dataset", "kind", "class", "name", "geom"] };
 pub(crate) static POPULATION_CELLS: Table =
     Table { name: "population_cells", key: SID, cols: &["source_id", "dataset", "population", "geom"] };
-pub(crate) static REGISTER: Table = Table {
-    name: "register",
-    key: &["building_id", "unit"],
-    cols: &["building_id", "unit", "households", "dataset"],
-};
+pub(crate) static REGISTER: Table =
+    Table { name: "register", key: &["building_id", "unit"], cols: &["building_id", "unit", "households", "dataset"] };
 
 /// Tables whose rows belong to one dataset and are deleted when it is replaced (nodes are shared
 /// by id and cleaned up by reference instead).
@@ -165,12 +155,15 @@ fn dedup<T>(items: &[T], key: impl Fn(&T) -> String) -> Vec<&T> {
     out
 }
 
+/// Rows to upsert into one table.
+pub(crate) type TableRows = (&'static Table, Vec<Vec<Value>>);
+
 /// The rows of one dataset's layers, table by table, ready to upsert. Nodes are written with the
 /// importing dataset's name. Fails on non-finite coordinates or numbers.
-pub(crate) fn encode(dataset: &str, l: &Layers) -> Result<Vec<(&'static Table, Vec<Vec<Value>>)>> {
+pub(crate) fn encode(dataset: &str, l: &Layers) -> Result<Vec<TableRows>> {
     let t = Value::Text;
     let o = |s: &Option<String>| Value::OptText(s.clone());
-    let mut out: Vec<(&'static Table, Vec<Vec<Value>>)> = Vec::new();
+    let mut out: Vec<TableRows> = Vec::new();
 
     let mut rows = Vec::with_capacity(l.buildings.len());
     for b in dedup(&l.buildings, |b| b.source_id.clone()) {
@@ -382,8 +375,7 @@ pub(crate) fn building(r: BuildingRow) -> Result<Building> {
     let source = HouseholdSource::parse(&hsource)
         .ok_or_else(|| corrupt(tb, &source_id, format!("unknown households source `{hsource}`")))?;
     let count = u32_of(tb, &source_id, "households", households)?;
-    let units: Vec<Unit> =
-        serde_json::from_str(&units).map_err(|e| corrupt(tb, &source_id, format!("units: {e}")))?;
+    let units: Vec<Unit> = serde_json::from_str(&units).map_err(|e| corrupt(tb, &source_id, format!("units: {e}")))?;
     Ok(Building {
         source_id,
         dataset,
@@ -409,8 +401,8 @@ pub(crate) fn compound(r: CompoundRow) -> Result<Compound> {
 /// A region from its row.
 pub(crate) fn region(r: RegionRow) -> Result<Region> {
     let (source_id, dataset, level, name, code, parent, g) = r;
-    let level = RegionLevel::parse(&level)
-        .ok_or_else(|| corrupt("regions", &source_id, format!("unknown level `{level}`")))?;
+    let level =
+        RegionLevel::parse(&level).ok_or_else(|| corrupt("regions", &source_id, format!("unknown level `{level}`")))?;
     let area = multipolygon("regions", &source_id, &g)?;
     Ok(Region { source_id, dataset, level, name, code, parent, area })
 }

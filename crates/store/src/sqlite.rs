@@ -17,10 +17,17 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_PARAMS: usize = 32766;
 
 /// The embedded store (`sqlite://path/file.db`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     url: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    // By hand: the pool's options hold the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("url", &self.url).finish_non_exhaustive()
+    }
 }
 
 fn query_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
