@@ -57,7 +57,7 @@ const STREET_FACILITIES: [(&str, f64); 6] = [
 ];
 
 /// Expected buildings per community, used to make the city roughly square.
-const BUILDINGS_PER_COMMUNITY: f64 = 28.0;
+const BUILDINGS_PER_COMMUNITY: f64 = 38.0;
 /// Streets per district aimed at (districts are whole bands of streets).
 const STREETS_PER_DISTRICT: usize = 10;
 /// Setback of a compound wall from an arterial's centreline, metres.
@@ -98,7 +98,6 @@ enum Seg {
 #[derive(Debug, Clone, Copy)]
 enum Road {
     Arterial(Seg),
-    LocalV,
     LocalH,
 }
 
@@ -273,7 +272,7 @@ impl City<'_> {
         let mut county = String::new();
         let mut band = 0usize;
         while !self.done() {
-            if band % bands_per_district == 0 {
+            if band.is_multiple_of(bands_per_district) {
                 district_no += 1;
                 if district_no > 99 * 99 {
                     return Err(SynthError::Options("too many buildings: more than 9,801 districts".into()));
@@ -321,7 +320,7 @@ impl City<'_> {
                 for (rr, xend) in band_xend.iter_mut().enumerate() {
                     let e = if rr < k / wc {
                         self.col_x[c0 + wc]
-                    } else if rr == k / wc && k % wc > 0 {
+                    } else if rr == k / wc && !k.is_multiple_of(wc) {
                         self.col_x[c0 + k % wc]
                     } else {
                         break;
@@ -344,7 +343,7 @@ impl City<'_> {
             }
             self.flush_segments(Some(r0 + hr))?;
             band += 1;
-            if (band % bands_per_district == 0 || self.done()) && !district_rows.is_empty() {
+            if (band.is_multiple_of(bands_per_district) || self.done()) && !district_rows.is_empty() {
                 let mut p = Props::new();
                 p.str("level", "district").str("name", &self.district_name).str("code", &county);
                 self.w.boundaries.write(&district_id, &p, Geom::Polygon(&staircase(x_west, &district_rows)))?;
@@ -410,11 +409,6 @@ impl City<'_> {
     fn junction(&mut self, road: Road, pos: f64, locals: &mut Locals) {
         match road {
             Road::Arterial(seg) => self.segs.entry(seg).or_default().push(pos),
-            Road::LocalV => {
-                if let Some((_, js)) = &mut locals.v {
-                    js.push(pos);
-                }
-            }
             Road::LocalH => {
                 if let Some((_, js)) = &mut locals.h {
                     js.push(pos);
@@ -464,8 +458,10 @@ impl City<'_> {
             vj.push(*y);
             hj.push(*x);
         }
-        let xs: Vec<f64> = [Some(rect.x0), locals.v.as_ref().map(|v| v.0), Some(rect.x1)].into_iter().flatten().collect();
-        let ys: Vec<f64> = [Some(rect.y0), locals.h.as_ref().map(|h| h.0), Some(rect.y1)].into_iter().flatten().collect();
+        let xs: Vec<f64> =
+            [Some(rect.x0), locals.v.as_ref().map(|v| v.0), Some(rect.x1)].into_iter().flatten().collect();
+        let ys: Vec<f64> =
+            [Some(rect.y0), locals.h.as_ref().map(|h| h.0), Some(rect.y1)].into_iter().flatten().collect();
         let mut parcels = Vec::new();
         for j in 0..ys.len() - 1 {
             for i in 0..xs.len() - 1 {
@@ -822,10 +818,14 @@ impl City<'_> {
                     "health_centre" => format!("{st}街社区卫生服务中心"),
                     "pharmacy" => ["{c}大药房", "仁济堂药店（{c}店）", "{c}平价药房"][pick as usize].replace("{c}", c),
                     "elderly_day_care" => format!("{c}社区老年人日间照料中心"),
-                    "nursing_home" => ["{s}街道养老院", "{s}颐养院", "{s}福寿园养老中心"][pick as usize].replace("{s}", st),
+                    "nursing_home" => {
+                        ["{s}街道养老院", "{s}颐养院", "{s}福寿园养老中心"][pick as usize].replace("{s}", st)
+                    }
                     "community_service_station" => format!("{c}社区党群服务中心"),
                     "fresh_market" => ["{c}菜市场", "{c}生鲜超市", "{c}农贸市场"][pick as usize].replace("{c}", c),
-                    "convenience" => ["{c}便利店", "{c}便民超市", "邻里便利店（{c}店）"][pick as usize].replace("{c}", c),
+                    "convenience" => {
+                        ["{c}便利店", "{c}便民超市", "邻里便利店（{c}店）"][pick as usize].replace("{c}", c)
+                    }
                     "sports_ground" => ["{c}社区健身广场", "{c}运动场", "{c}篮球场"][pick as usize].replace("{c}", c),
                     "park" => ["{c}游园", "{c}公园", "{c}口袋公园"][pick as usize].replace("{c}", c),
                     "cultural_centre" => format!("{st}街道文化活动中心"),

@@ -1,6 +1,7 @@
 //! Chinese names for the synthetic city: numerals, place-name stems and suffixes.
 
 /// Two- and three-character stems of place and road names.
+#[rustfmt::skip]
 pub(crate) const STEMS: &[&str] = &[
     "和平", "幸福", "长青", "永安", "东湖", "紫阳", "桃源", "翠柳", "丹桂", "金桥", "银杏", "春晖", "明珠", "锦绣",
     "新华", "建设", "解放", "友谊", "民主", "胜利", "光明", "团结", "复兴", "振兴", "兴业", "文昌", "育才", "滨江",

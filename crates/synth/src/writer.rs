@@ -206,16 +206,12 @@ impl FeatureWriter {
     pub(crate) fn finish(mut self) -> Result<PathBuf, SynthError> {
         let tail: &[u8] = if self.first { b"]}\n" } else { b"\n]}\n" };
         self.put(tail)?;
-        let file = self.out.into_inner().map_err(|e| SynthError::Io { path: self.tmp.clone(), source: e.into_error() })?;
+        let file =
+            self.out.into_inner().map_err(|e| SynthError::Io { path: self.tmp.clone(), source: e.into_error() })?;
         file.sync_all().map_err(|e| SynthError::Io { path: self.tmp.clone(), source: e })?;
         drop(file);
         std::fs::rename(&self.tmp, &self.dest).map_err(|e| SynthError::Io { path: self.dest.clone(), source: e })?;
         Ok(self.dest)
-    }
-
-    /// The temporary path, for clean-up after an error.
-    pub(crate) fn tmp_path(&self) -> &Path {
-        &self.tmp
     }
 }
 

@@ -54,3 +54,5 @@ pub fn fresh_pg_database_blocking(prefix: &str) -> String {
         .expect("a runtime for creating the test database")
         .block_on(fresh_pg_database(prefix))
 }
+
+pub mod osmscan;
