@@ -150,7 +150,8 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
         }
         let after = merged.dataset_part(&name);
         if imported_names.contains(name.as_str()) || after != current.dataset_part(&name) {
-            let info = known.get(&name).cloned().with_context(|| format!("dataset `{name}` is not recorded in the store"))?;
+            let info =
+                known.get(&name).cloned().with_context(|| format!("dataset `{name}` is not recorded in the store"))?;
             commit.datasets.push((info, after));
         }
     }
@@ -225,7 +226,11 @@ pub fn format_stats(s: &Stats, catalogue: &Catalogue) -> String {
     let _ = writeln!(o, "  units                {:>10}", s.units);
     let _ = writeln!(o, "  compounds            {:>10}", s.compounds);
     let _ = writeln!(o, "  districts/streets/communities {}/{}/{}", s.districts, s.streets, s.communities);
-    let _ = writeln!(o, "  network              {:>10} nodes, {} edges, {:.1} km", s.network_nodes, s.network_edges, s.network_length_km);
+    let _ = writeln!(
+        o,
+        "  network              {:>10} nodes, {} edges, {:.1} km",
+        s.network_nodes, s.network_edges, s.network_length_km
+    );
     let _ = writeln!(o, "  population cells     {:>10} ({:.0} residents)", s.population_cells, s.population);
     let _ = writeln!(o, "  register rows        {:>10}", s.register_rows);
     let _ = writeln!(o, "  facilities           {:>10}", s.facilities);

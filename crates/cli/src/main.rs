@@ -271,7 +271,10 @@ fn web_dir(opt: Option<PathBuf>) -> Option<PathBuf> {
     if dir.join("index.html").exists() {
         Some(dir)
     } else {
-        tracing::warn!("web app not found in {} (build it with `npm run build` in web/); serving the API only", dir.display());
+        tracing::warn!(
+            "web app not found in {} (build it with `npm run build` in web/); serving the API only",
+            dir.display()
+        );
         None
     }
 }
@@ -280,7 +283,12 @@ async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) ->
     let store = open_store(db).await?;
     let state = wangge_server::AppState::load(store, catalogue, name).await.context("loading the store")?;
     let stats = state.atlas.stats();
-    tracing::info!(buildings = stats.buildings, facilities = stats.facilities, edges = stats.network_edges, "atlas loaded");
+    tracing::info!(
+        buildings = stats.buildings,
+        facilities = stats.facilities,
+        edges = stats.network_edges,
+        "atlas loaded"
+    );
     let app = wangge_server::app(state, web_dir(opts.web));
     wangge_server::serve(app, opts.bind, |addr| {
         println!("wangge listening on http://{addr}");
@@ -289,7 +297,13 @@ async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) ->
     .with_context(|| format!("serving on {}", opts.bind))
 }
 
-async fn demo(sample: Sample, dir: &Path, geodata: Option<PathBuf>, catalogue: Catalogue, opts: ServeOpts) -> Result<()> {
+async fn demo(
+    sample: Sample,
+    dir: &Path,
+    geodata: Option<PathBuf>,
+    catalogue: Catalogue,
+    opts: ServeOpts,
+) -> Result<()> {
     let geodata = geodata.unwrap_or_else(|| {
         let local = PathBuf::from("geodata");
         if local.is_dir() { local } else { repo_path("geodata") }
@@ -298,7 +312,10 @@ async fn demo(sample: Sample, dir: &Path, geodata: Option<PathBuf>, catalogue: C
         Sample::Beijing => ("beijing", vec![geodata.join("beijing/haidian-liudaokou.osm.pbf")]),
         Sample::Helsinki => (
             "helsinki",
-            vec![geodata.join("helsinki/Helsinki.osm.pbf"), geodata.join("helsinki/helsinki_population_grid_2020.gpkg")],
+            vec![
+                geodata.join("helsinki/Helsinki.osm.pbf"),
+                geodata.join("helsinki/helsinki_population_grid_2020.gpkg"),
+            ],
         ),
     };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

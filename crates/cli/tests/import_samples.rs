@@ -26,11 +26,7 @@ fn complete_relations(s: &Scan, f: impl Fn(&HashMap<String, String>) -> bool) ->
     s.relations
         .iter()
         .filter(|(_, members, tags)| {
-            f(tags)
-                && members
-                    .iter()
-                    .filter(|m| m.0 == "way")
-                    .all(|m| s.way(m.1).is_some_and(|w| s.complete(&w.1)))
+            f(tags) && members.iter().filter(|m| m.0 == "way").all(|m| s.way(m.1).is_some_and(|w| s.complete(&w.1)))
         })
         .count() as u64
 }
@@ -41,7 +37,8 @@ fn check_counts(report: &serde_json::Value, s: &Scan) {
     assert_eq!(c["buildings"].as_u64(), Some(count(s, building) + complete_relations(s, building)), "buildings");
     let conv = count(s, |t| has(t, "shop", "convenience"));
     assert_eq!(c["facilities_by_category"]["convenience"].as_u64().unwrap_or(0), conv, "convenience stores");
-    let bus = count(s, |t| has(t, "highway", "bus_stop") || (has(t, "public_transport", "platform") && has(t, "bus", "yes")));
+    let bus =
+        count(s, |t| has(t, "highway", "bus_stop") || (has(t, "public_transport", "platform") && has(t, "bus", "yes")));
     assert_eq!(c["facilities_by_category"]["bus_stop"].as_u64().unwrap_or(0), bus, "bus stops");
     let pharm = count(s, |t| has(t, "amenity", "pharmacy") || has(t, "healthcare", "pharmacy"));
     assert_eq!(c["facilities_by_category"]["pharmacy"].as_u64().unwrap_or(0), pharm, "pharmacies");

@@ -27,7 +27,8 @@ fn start(db: &str) -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("reading the ready line");
-    let base = line.trim().strip_prefix("wangge listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
+    let base =
+        line.trim().strip_prefix("wangge listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
     Server { child, base }
 }
 

@@ -172,9 +172,14 @@ impl Atlas {
         layers.sort();
         apply_register(&mut layers.buildings, &layers.register);
         let buildings_ix = box_index(layers.buildings.iter().map(|b| shape_bbox(&b.shape)));
-        let facilities_ix = box_index(
-            layers.facilities.iter().map(|f| Some(Bbox { min_lon: f.location.x(), min_lat: f.location.y(), max_lon: f.location.x(), max_lat: f.location.y() })),
-        );
+        let facilities_ix = box_index(layers.facilities.iter().map(|f| {
+            Some(Bbox {
+                min_lon: f.location.x(),
+                min_lat: f.location.y(),
+                max_lon: f.location.x(),
+                max_lat: f.location.y(),
+            })
+        }));
         let basemap_ix = box_index(layers.basemap.iter().map(|f| Bbox::of(&f.geometry)));
         let edges_ix = box_index(layers.edges.iter().map(|e| Bbox::of(&e.geometry)));
         Self { layers, buildings_ix, facilities_ix, basemap_ix, edges_ix }
@@ -344,9 +349,7 @@ impl<'a> AreaIndex<'a> {
             .map(|g| g.data)
             .filter(|&i| self.areas[i].contains(&p))
             .collect();
-        hits.sort_by(|&a, &b| {
-            self.areas[a].unsigned_area().total_cmp(&self.areas[b].unsigned_area()).then(a.cmp(&b))
-        });
+        hits.sort_by(|&a, &b| self.areas[a].unsigned_area().total_cmp(&self.areas[b].unsigned_area()).then(a.cmp(&b)));
         hits
     }
 }
@@ -375,12 +378,14 @@ impl Layers {
                 continue;
             }
             let Some(p) = shape_point(&b.shape) else { continue };
-            let compound = b.compound.clone().or_else(|| {
-                compound_ix.containing(p).first().map(|&c| self.compounds[c].source_id.clone())
-            });
-            let community = b.community.clone().or_else(|| {
-                community_ix.containing(p).first().map(|&c| communities[c].source_id.clone())
-            });
+            let compound = b
+                .compound
+                .clone()
+                .or_else(|| compound_ix.containing(p).first().map(|&c| self.compounds[c].source_id.clone()));
+            let community = b
+                .community
+                .clone()
+                .or_else(|| community_ix.containing(p).first().map(|&c| communities[c].source_id.clone()));
             building_updates.push((i, compound, community));
         }
         let mut compound_updates = Vec::new();
@@ -389,7 +394,8 @@ impl Layers {
                 continue;
             }
             if let Some(p) = crate::geometry::inside_point(&c.area) {
-                compound_updates.push((i, community_ix.containing(p).first().map(|&k| communities[k].source_id.clone())));
+                compound_updates
+                    .push((i, community_ix.containing(p).first().map(|&k| communities[k].source_id.clone())));
             }
         }
         let mut region_updates = Vec::new();
@@ -450,8 +456,18 @@ mod tests {
     #[test]
     fn containment_picks_the_smallest_enclosing_area_of_each_kind() {
         let mut l = Layers {
-            buildings: vec![building("b1", 0.5, 0.5, "a"), building("b2", 5.5, 5.5, "a"), building("b3", 50.0, 50.0, "a")],
-            compounds: vec![Compound { source_id: "c1".into(), dataset: "b".into(), name: None, area: square(0.0, 0.0, 1.0), community: None }],
+            buildings: vec![
+                building("b1", 0.5, 0.5, "a"),
+                building("b2", 5.5, 5.5, "a"),
+                building("b3", 50.0, 50.0, "a"),
+            ],
+            compounds: vec![Compound {
+                source_id: "c1".into(),
+                dataset: "b".into(),
+                name: None,
+                area: square(0.0, 0.0, 1.0),
+                community: None,
+            }],
             regions: vec![
                 region("street", RegionLevel::Street, square(0.0, 0.0, 20.0)),
                 region("comm1", RegionLevel::Community, square(0.0, 0.0, 4.0)),
@@ -472,8 +488,18 @@ mod tests {
 
     #[test]
     fn replacing_a_dataset_removes_its_old_rows_and_takes_over_shared_ids() {
-        let mut l = Layers { buildings: vec![building("b1", 0.0, 0.0, "a"), building("b2", 0.0, 0.0, "a"), building("x", 0.0, 0.0, "other")], ..Default::default() };
-        let new = Layers { buildings: vec![building("b2", 1.0, 1.0, "a"), building("x", 2.0, 2.0, "a")], ..Default::default() };
+        let mut l = Layers {
+            buildings: vec![
+                building("b1", 0.0, 0.0, "a"),
+                building("b2", 0.0, 0.0, "a"),
+                building("x", 0.0, 0.0, "other"),
+            ],
+            ..Default::default()
+        };
+        let new = Layers {
+            buildings: vec![building("b2", 1.0, 1.0, "a"), building("x", 2.0, 2.0, "a")],
+            ..Default::default()
+        };
         l.replace_dataset("a", new);
         l.sort();
         let ids: Vec<(&str, &str)> = l.buildings.iter().map(|b| (b.source_id.as_str(), b.dataset.as_str())).collect();
@@ -482,7 +508,12 @@ mod tests {
 
     #[test]
     fn register_rows_override_households_per_unit_or_per_building() {
-        let reg = |b: &str, u: Option<&str>, n: u32| RegisterEntry { building: b.into(), unit: u.map(Into::into), households: n, dataset: "r".into() };
+        let reg = |b: &str, u: Option<&str>, n: u32| RegisterEntry {
+            building: b.into(),
+            unit: u.map(Into::into),
+            households: n,
+            dataset: "r".into(),
+        };
         let mut b1 = building("b1", 0.0, 0.0, "a");
         b1.households = Households::new(99, HouseholdSource::EstimateFloorArea);
         let l = Layers {
@@ -508,7 +539,8 @@ impl Layers {
             v.iter().filter(|x| x.dataset() == d).cloned().collect()
         }
         let edges = pick(&self.edges, dataset);
-        let ends: std::collections::HashSet<&str> = edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect();
+        let ends: std::collections::HashSet<&str> =
+            edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect();
         let mut part = Layers {
             buildings: pick(&self.buildings, dataset),
             compounds: pick(&self.compounds, dataset),

@@ -365,15 +365,22 @@ mod tests {
             Some("elderly_day_care")
         );
         assert_eq!(
-            class(&[("amenity", "social_facility"), ("social_facility:for", "senior"), ("social_facility", "nursing_home")])
-                .as_deref(),
+            class(&[
+                ("amenity", "social_facility"),
+                ("social_facility:for", "senior"),
+                ("social_facility", "nursing_home")
+            ])
+            .as_deref(),
             Some("nursing_home")
         );
     }
 
     #[test]
     fn cultural_community_centres_are_cultural_centres() {
-        assert_eq!(class(&[("amenity", "community_centre"), ("name", "文化活动中心")]).as_deref(), Some("cultural_centre"));
+        assert_eq!(
+            class(&[("amenity", "community_centre"), ("name", "文化活动中心")]).as_deref(),
+            Some("cultural_centre")
+        );
         assert_eq!(class(&[("amenity", "community_centre")]).as_deref(), Some("community_service_station"));
         assert_eq!(class(&[("public_transport", "platform"), ("bus", "yes")]).as_deref(), Some("bus_stop"));
         assert_eq!(class(&[("public_transport", "platform"), ("tram", "yes")]), None);

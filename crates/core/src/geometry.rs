@@ -101,7 +101,7 @@ impl Bbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{polygon, line_string};
+    use geo::{line_string, polygon};
 
     #[test]
     fn a_100m_square_near_beijing_has_about_10000_m2() {

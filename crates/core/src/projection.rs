@@ -71,8 +71,8 @@ impl LocalFrame {
     /// A frame from a proj string.
     pub fn from_definition(definition: &str) -> Result<Self, ProjectionError> {
         let err = |reason: String| ProjectionError::Definition { definition: definition.to_string(), reason };
-        let wgs84 = proj4rs::Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
-            .map_err(|e| err(e.to_string()))?;
+        let wgs84 =
+            proj4rs::Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs").map_err(|e| err(e.to_string()))?;
         let local = proj4rs::Proj::from_proj_string(definition).map_err(|e| err(e.to_string()))?;
         Ok(Self { definition: definition.to_string(), wgs84, local })
     }

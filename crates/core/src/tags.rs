@@ -4,9 +4,27 @@
 
 /// Highway classes a pedestrian may use (STANDARDS: the walkable network).
 pub const WALKABLE_HIGHWAYS: &[&str] = &[
-    "footway", "path", "pedestrian", "steps", "corridor", "living_street", "residential", "service",
-    "unclassified", "track", "road", "cycleway", "bridleway", "tertiary", "tertiary_link", "secondary",
-    "secondary_link", "primary", "primary_link", "trunk", "trunk_link",
+    "footway",
+    "path",
+    "pedestrian",
+    "steps",
+    "corridor",
+    "living_street",
+    "residential",
+    "service",
+    "unclassified",
+    "track",
+    "road",
+    "cycleway",
+    "bridleway",
+    "tertiary",
+    "tertiary_link",
+    "secondary",
+    "secondary_link",
+    "primary",
+    "primary_link",
+    "trunk",
+    "trunk_link",
 ];
 
 /// Highway classes whose `access=private` does not exclude pedestrians: in Chinese cities these are
@@ -53,20 +71,85 @@ pub fn walkability<'a>(tag: impl Fn(&str) -> Option<&'a str>) -> Walkability {
 
 /// Building types that are not homes.
 pub const NON_RESIDENTIAL_BUILDINGS: &[&str] = &[
-    "office", "retail", "commercial", "industrial", "warehouse", "church", "cathedral", "chapel", "mosque",
-    "temple", "shrine", "synagogue", "religious", "university", "college", "school", "kindergarten", "hospital",
-    "public", "civic", "government", "transportation", "train_station", "roof", "kiosk", "shed", "garage",
-    "garages", "carport", "parking", "service", "hut", "cabin", "greenhouse", "stadium", "sports_hall",
-    "sports_centre", "hotel", "museum", "barn", "farm_auxiliary", "construction", "ruins", "toilets", "bunker",
-    "bridge", "gatehouse", "guardhouse", "supermarket", "fire_station", "police", "library", "theatre",
-    "cinema", "power", "substation", "water_tower", "tower", "storage_tank", "silo", "stable", "military",
-    "boathouse", "pavilion",
+    "office",
+    "retail",
+    "commercial",
+    "industrial",
+    "warehouse",
+    "church",
+    "cathedral",
+    "chapel",
+    "mosque",
+    "temple",
+    "shrine",
+    "synagogue",
+    "religious",
+    "university",
+    "college",
+    "school",
+    "kindergarten",
+    "hospital",
+    "public",
+    "civic",
+    "government",
+    "transportation",
+    "train_station",
+    "roof",
+    "kiosk",
+    "shed",
+    "garage",
+    "garages",
+    "carport",
+    "parking",
+    "service",
+    "hut",
+    "cabin",
+    "greenhouse",
+    "stadium",
+    "sports_hall",
+    "sports_centre",
+    "hotel",
+    "museum",
+    "barn",
+    "farm_auxiliary",
+    "construction",
+    "ruins",
+    "toilets",
+    "bunker",
+    "bridge",
+    "gatehouse",
+    "guardhouse",
+    "supermarket",
+    "fire_station",
+    "police",
+    "library",
+    "theatre",
+    "cinema",
+    "power",
+    "substation",
+    "water_tower",
+    "tower",
+    "storage_tank",
+    "silo",
+    "stable",
+    "military",
+    "boathouse",
+    "pavilion",
 ];
 
 /// Building types that are homes.
 pub const RESIDENTIAL_BUILDINGS: &[&str] = &[
-    "residential", "apartments", "house", "detached", "semidetached_house", "terrace", "dormitory",
-    "bungalow", "farm", "houseboat", "static_caravan",
+    "residential",
+    "apartments",
+    "house",
+    "detached",
+    "semidetached_house",
+    "terrace",
+    "dormitory",
+    "bungalow",
+    "farm",
+    "houseboat",
+    "static_caravan",
 ];
 
 /// Whether a building is taken to be residential from its tags: an explicitly residential type is;
@@ -99,7 +182,10 @@ mod tests {
         assert_eq!(walk(&[("highway", "primary"), ("foot", "no")]), Walkability::No);
         assert_eq!(walk(&[("highway", "pedestrian"), ("area", "yes")]), Walkability::No);
         assert_eq!(walk(&[("highway", "residential"), ("access", "private")]), Walkability::No);
-        assert_eq!(walk(&[("highway", "residential"), ("access", "private"), ("foot", "yes")]), Walkability::Yes { private: false });
+        assert_eq!(
+            walk(&[("highway", "residential"), ("access", "private"), ("foot", "yes")]),
+            Walkability::Yes { private: false }
+        );
         assert_eq!(walk(&[("highway", "service"), ("access", "private")]), Walkability::Yes { private: true });
         assert_eq!(walk(&[("highway", "footway"), ("access", "no")]), Walkability::No);
         assert_eq!(walk(&[("highway", "trail")]), Walkability::No);

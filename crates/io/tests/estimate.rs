@@ -253,7 +253,9 @@ fn registered_households_count_as_known_in_their_cell() {
     let d = 0.0009;
     let cell = polygon![(x: 116.0, y: 40.0), (x: 116.0 + 2.0 * d, y: 40.0), (x: 116.0 + 2.0 * d, y: 40.0 + d), (x: 116.0, y: 40.0 + d)];
     let fp = |x: f64| {
-        Shape::Footprint(MultiPolygon(vec![polygon![(x: x, y: 40.0002), (x: x + 0.0003, y: 40.0002), (x: x + 0.0003, y: 40.0005), (x: x, y: 40.0005)]]))
+        Shape::Footprint(MultiPolygon(vec![
+            polygon![(x: x, y: 40.0002), (x: x + 0.0003, y: 40.0002), (x: x + 0.0003, y: 40.0005), (x: x, y: 40.0005)],
+        ]))
     };
     let b = |id: &str, x: f64| Building {
         source_id: id.into(),

@@ -3,11 +3,11 @@
 //! which were made with osmium / pyosmium.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use wangge_core::tags::{Walkability, walkability};
-use wangge_testkit::osmscan::{Scan, ScanWay, scan_pbf, scan_xml};
 use std::path::{Path, PathBuf};
 use wangge_core::Layers;
+use wangge_core::tags::{Walkability, walkability};
 use wangge_io::{ReadOptions, read};
+use wangge_testkit::osmscan::{Scan, ScanWay, scan_pbf, scan_xml};
 
 fn sample(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../geodata").join(rel)

@@ -54,6 +54,7 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        (self.status_code(), Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }))).into_response()
+        (self.status_code(), Json(json!({ "error": { "code": self.code(), "message": self.to_string() } })))
+            .into_response()
     }
 }

@@ -33,15 +33,19 @@ pub struct AppState {
 
 impl AppState {
     /// Loads the atlas from the store.
-    pub async fn load(store: Arc<dyn Store>, catalogue: Catalogue, name: String) -> Result<Self, wangge_store::StoreError> {
+    pub async fn load(
+        store: Arc<dyn Store>,
+        catalogue: Catalogue,
+        name: String,
+    ) -> Result<Self, wangge_store::StoreError> {
         let layers = store.load().await?;
-        let atlas = tokio::task::spawn_blocking(move || Atlas::new(layers))
-            .await
-            .map_err(|e| wangge_store::StoreError::Corrupt {
+        let atlas = tokio::task::spawn_blocking(move || Atlas::new(layers)).await.map_err(|e| {
+            wangge_store::StoreError::Corrupt {
                 doing: "building the in-memory atlas".into(),
                 id: "-".into(),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         Ok(Self { atlas: Arc::new(atlas), catalogue: Arc::new(catalogue), store, name, feature_limit: 50_000 })
     }
 }
@@ -54,13 +58,13 @@ pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
     let router = match web_dir {
         Some(dir) => {
             let index = dir.join("index.html");
-            router.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)))
+            router.fallback_service(
+                tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
+            )
         }
         None => router,
     };
-    router
-        .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+    router.layer(tower_http::compression::CompressionLayer::new()).layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Serves `app` on `addr` until Ctrl-C / SIGTERM; `ready` is told the bound address (useful with port 0).

@@ -191,4 +191,3 @@ pub fn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {
     let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * ((l2 - l1) / 2.0).sin().powi(2);
     2.0 * 6_371_008.8 * h.sqrt().asin()
 }
-

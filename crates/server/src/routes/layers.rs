@@ -42,8 +42,10 @@ struct Parsed {
 fn parse(q: &LayerQuery, s: &AppState) -> Result<Parsed, ApiError> {
     let sys = match &q.coords {
         None => CoordSystem::Wgs84,
-        Some(c) => CoordSystem::parse(c)
-            .ok_or_else(|| ApiError::BadParam { param: "coords", reason: format!("`{c}` is not one of wgs84, gcj02, bd09") })?,
+        Some(c) => CoordSystem::parse(c).ok_or_else(|| ApiError::BadParam {
+            param: "coords",
+            reason: format!("`{c}` is not one of wgs84, gcj02, bd09"),
+        })?,
     };
     let bbox = match &q.bbox {
         None => Bbox { min_lon: -180.0, min_lat: -90.0, max_lon: 180.0, max_lat: 90.0 },
