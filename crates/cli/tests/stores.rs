@@ -140,3 +140,55 @@ fn a_bad_file_creates_no_store_and_names_the_file() {
     assert!(err.contains("junk.pbf") && err.contains("unrecognised format"), "{err}");
     assert!(!db_path.exists(), "a failed first import must not leave a store behind");
 }
+
+#[test]
+fn every_kind_of_bad_input_is_one_clear_error_and_changes_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = sqlite_url(tmp.path(), "bad.db");
+    let beijing = geodata("beijing/haidian-liudaokou.osm.pbf");
+    ok(&db, &["import", beijing.to_str().expect("path")]);
+    let before = stats(&db);
+    let pbf = std::fs::read(&beijing).expect("sample");
+    let gpkg = std::fs::read(geodata("helsinki/helsinki_population_grid_2020.gpkg")).expect("sample");
+    let point = |id: &str, props: &str| {
+        format!(
+            r#"{{"type":"Feature","id":"{id}","properties":{props},"geometry":{{"type":"Point","coordinates":[116.35,40.0]}}}}"#
+        )
+    };
+    let fc = |features: &[String]| format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
+    let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        ("truncated.osm.pbf", pbf[..pbf.len() / 2].to_vec(), &["truncated.osm.pbf"]),
+        ("cut.geojson", br#"{"type":"FeatureCollection","features":[{"type":"Feature","#.to_vec(), &["cut.geojson", "line"]),
+        (
+            "crs.geojson",
+            br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::999999"}},"features":[]}"#.to_vec(),
+            &["crs.geojson", "999999"],
+        ),
+        (
+            "flat.geojson",
+            fc(&[r#"{"type":"Feature","id":"p1","properties":{},"geometry":{"type":"Polygon","coordinates":[[[116.35,40.0],[116.351,40.0],[116.35,40.0],[116.35,40.0]]]}}"#.to_string()]).into_bytes(),
+            &["flat.geojson", "p1"],
+        ),
+        ("half.geojson", fc(&[point("h1", r#"{"households":3.5}"#)]).into_bytes(), &["half.geojson", "h1", "households"]),
+        ("dup.geojson", fc(&[point("d1", "{}"), point("d1", "{}")]).into_bytes(), &["dup.geojson", "d1"]),
+        (
+            "category.geojson",
+            fc(&[point("f1", r#"{"category":"cinema"}"#)]).into_bytes(),
+            &["category.geojson", "f1", "category", "kindergarten"],
+        ),
+        ("negative.csv", b"building_id,households\nosm:w1003840127,-4\n".to_vec(), &["negative.csv", "row 2", "households"]),
+        ("truncated.gpkg", gpkg[..4096].to_vec(), &["truncated.gpkg"]),
+    ];
+    for (name, bytes, must_name) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let out = wangge(&db, &["import", path.to_str().expect("path")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name} was accepted");
+        assert_eq!(err.matches("error:").count(), 1, "{name}: expected one error, got:\n{err}");
+        for m in must_name {
+            assert!(err.contains(m), "{name}: the error should name `{m}`:\n{err}");
+        }
+        assert_eq!(before, stats(&db), "{name} changed the store");
+    }
+}

@@ -424,6 +424,46 @@ impl Layers {
     }
 }
 
+impl Layers {
+    /// The rows of one dataset (network nodes: the endpoints of its edges), sorted.
+    pub fn dataset_part(&self, dataset: &str) -> Layers {
+        fn pick<T: InDataset + Clone>(v: &[T], d: &str) -> Vec<T> {
+            v.iter().filter(|x| x.dataset() == d).cloned().collect()
+        }
+        let edges = pick(&self.edges, dataset);
+        let ends: std::collections::HashSet<&str> =
+            edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect();
+        let mut part = Layers {
+            buildings: pick(&self.buildings, dataset),
+            compounds: pick(&self.compounds, dataset),
+            regions: pick(&self.regions, dataset),
+            facilities: pick(&self.facilities, dataset),
+            nodes: self.nodes.iter().filter(|n| ends.contains(n.source_id.as_str())).cloned().collect(),
+            edges: Vec::new(),
+            basemap: pick(&self.basemap, dataset),
+            cells: pick(&self.cells, dataset),
+            register: pick(&self.register, dataset),
+        };
+        part.edges = edges;
+        part.sort();
+        part
+    }
+
+    /// The names of all datasets that have rows, sorted.
+    pub fn dataset_names(&self) -> Vec<String> {
+        let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        names.extend(self.buildings.iter().map(|x| x.dataset()));
+        names.extend(self.compounds.iter().map(|x| x.dataset()));
+        names.extend(self.regions.iter().map(|x| x.dataset()));
+        names.extend(self.facilities.iter().map(|x| x.dataset()));
+        names.extend(self.edges.iter().map(|x| x.dataset()));
+        names.extend(self.basemap.iter().map(|x| x.dataset()));
+        names.extend(self.cells.iter().map(|x| x.dataset()));
+        names.extend(self.register.iter().map(|x| x.dataset()));
+        names.into_iter().map(String::from).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,45 +569,5 @@ mod tests {
         assert_eq!(b[2].households.source, HouseholdSource::None);
         let s = a.stats();
         assert_eq!((s.households, s.households_estimated, s.register_rows), (29, 0, 3));
-    }
-}
-
-impl Layers {
-    /// The rows of one dataset (network nodes: the endpoints of its edges), sorted.
-    pub fn dataset_part(&self, dataset: &str) -> Layers {
-        fn pick<T: InDataset + Clone>(v: &[T], d: &str) -> Vec<T> {
-            v.iter().filter(|x| x.dataset() == d).cloned().collect()
-        }
-        let edges = pick(&self.edges, dataset);
-        let ends: std::collections::HashSet<&str> =
-            edges.iter().flat_map(|e| [e.from.as_str(), e.to.as_str()]).collect();
-        let mut part = Layers {
-            buildings: pick(&self.buildings, dataset),
-            compounds: pick(&self.compounds, dataset),
-            regions: pick(&self.regions, dataset),
-            facilities: pick(&self.facilities, dataset),
-            nodes: self.nodes.iter().filter(|n| ends.contains(n.source_id.as_str())).cloned().collect(),
-            edges: Vec::new(),
-            basemap: pick(&self.basemap, dataset),
-            cells: pick(&self.cells, dataset),
-            register: pick(&self.register, dataset),
-        };
-        part.edges = edges;
-        part.sort();
-        part
-    }
-
-    /// The names of all datasets that have rows, sorted.
-    pub fn dataset_names(&self) -> Vec<String> {
-        let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-        names.extend(self.buildings.iter().map(|x| x.dataset()));
-        names.extend(self.compounds.iter().map(|x| x.dataset()));
-        names.extend(self.regions.iter().map(|x| x.dataset()));
-        names.extend(self.facilities.iter().map(|x| x.dataset()));
-        names.extend(self.edges.iter().map(|x| x.dataset()));
-        names.extend(self.basemap.iter().map(|x| x.dataset()));
-        names.extend(self.cells.iter().map(|x| x.dataset()));
-        names.extend(self.register.iter().map(|x| x.dataset()));
-        names.into_iter().map(String::from).collect()
     }
 }
