@@ -37,7 +37,7 @@ export function buildingPopup(f: MapGeoJSONFeature, t: Messages): HTMLElement {
     const estimated = p.households_estimated === true;
     row(dl, t.households, `${t.householdsCount(p.households)}${estimated ? ` (${t.estimated})` : ''}`);
     const source = p.households_source ?? 'none';
-    row(dl, t.source, `${t.sources[source] ?? source}${estimated ? '' : ` · ${t.notEstimated}`}`);
+    row(dl, t.source, `${t.sources[source] ?? source}${estimated || source === 'none' ? '' : ` · ${t.notEstimated}`}`);
   }
   row(dl, t.kind, `${p.kind}${p.residential ? ` · ${t.residential}` : ` · ${t.nonResidential}`}`);
   if (typeof p.levels === 'number') row(dl, t.levels, String(p.levels));
