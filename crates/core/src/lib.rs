@@ -9,6 +9,7 @@
 //! - [`projection`]: local metric frames (CGCS2000 Gauss-Krüger in China, UTM elsewhere).
 //! - [`geometry`]: geodesic length and area, interior points, bounding boxes.
 //! - [`features`]: GeoJSON features of the model.
+//! - [`plan`]: stored grid plans (assignments, grid polygons, metrics).
 //! - [`tags`]: the walkable-network rule and residential building types.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod chinacoords;
 pub mod features;
 pub mod geometry;
 pub mod model;
+pub mod plan;
 pub mod projection;
 pub mod tags;
 

@@ -583,8 +583,8 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
             for (k, u) in arr.iter().enumerate() {
                 let label = u
                     .as_object()
-                    .and_then(|o| text(o, "label"))
-                    .ok_or_else(|| ctx.field(&location, &format!("units[{k}].label"), "missing"))?;
+                    .and_then(|o| text(o, "label").or_else(|| text(o, "name")))
+                    .ok_or_else(|| ctx.field(&location, &format!("units[{k}].label"), "missing (`label` or `name`)"))?;
                 let hh = u
                     .get("households")
                     .ok_or_else(|| ctx.field(&location, &format!("units[{k}].households"), "missing"))?;
