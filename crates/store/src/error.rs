@@ -47,6 +47,22 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The named thing is not in the store.
+    #[error("{what} `{name}` not found")]
+    NotFound {
+        /// What kind of thing, e.g. "plan".
+        what: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// What was given to store breaks a rule of the store (nothing was written).
+    #[error("{doing}: {reason}")]
+    Invalid {
+        /// What was being done, e.g. "saving plan `p`".
+        doing: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Replaces the password in a URL by `***`.

@@ -6,12 +6,14 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+mod plans;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 
 pub use error::{Result, StoreError};
 use std::sync::Arc;
+use wangge_core::plan::PlanRecord;
 use wangge_core::{DatasetInfo, Households, Layers};
 
 /// Migrations of the PostGIS store.
@@ -53,6 +55,54 @@ pub trait Store: Send + Sync {
     async fn commit_import(&self, commit: &ImportCommit) -> Result<()>;
     /// The datasets imported so far, by name.
     async fn datasets(&self) -> Result<Vec<DatasetRecord>>;
+
+    // ---- grid plans ----------------------------------------------------------------------------
+    //
+    // Every plan write runs in one transaction, and plan writes are serialised against each other.
+    // Plan names, ids and texts are compared byte for byte (sorting does not follow a collation).
+
+    /// Saves a plan in one transaction: inserts it, or replaces everything of the plan with the
+    /// same name (its assignments and grids; its edit history stays). The store sets `version`
+    /// (1 for a new plan, the stored version + 1 on a replace; the given one is ignored) and
+    /// `created_at` (on first save; a replace keeps it). Saving with status
+    /// [`Active`](wangge_core::plan::PlanStatus::Active) retires the plan in force, as
+    /// [`Store::activate_plan`] does. Returns the record as [`Store::load_plan`] would give it.
+    ///
+    /// Fails with [`StoreError::Invalid`] (and writes nothing) on an empty name, a non-finite or
+    /// unclosed polygon (every ring needs at least 4 points), households above `i64::MAX`, an
+    /// empty unit label (`None` is the whole building), or two assignments of one building and
+    /// unit, or two grids with one id. Empty building or grid ids are refused by the database
+    /// ([`StoreError::Query`]), which undoes the whole save as well.
+    async fn save_plan(&self, plan: &PlanRecord) -> Result<PlanRecord>;
+
+    /// Every plan, sorted by name, without assignments and grids (empty vectors): a listing.
+    async fn plans(&self) -> Result<Vec<PlanRecord>>;
+
+    /// The whole plan of that name, with assignments sorted by (building, unit) and grids sorted by
+    /// grid id, each with its outline; `None` when there is no such plan.
+    async fn load_plan(&self, name: &str) -> Result<Option<PlanRecord>>;
+
+    /// The plan in force, in full (as [`Store::load_plan`]), if there is one.
+    async fn active_plan(&self) -> Result<Option<PlanRecord>>;
+
+    /// Puts a plan in force in one transaction: the plan in force becomes
+    /// [`Retired`](wangge_core::plan::PlanStatus::Retired) and this one
+    /// [`Active`](wangge_core::plan::PlanStatus::Active), the version of both going up by one.
+    /// Activating the plan already in force changes nothing. Fails with [`StoreError::NotFound`]
+    /// when there is no plan of that name.
+    async fn activate_plan(&self, name: &str) -> Result<()>;
+
+    /// Deletes a plan with its assignments, grids and edit history; `false` when there was none.
+    async fn delete_plan(&self, name: &str) -> Result<bool>;
+
+    /// Appends an edit to a plan's history, stamped with the current time (RFC 3339, UTC), and
+    /// returns its sequence number (1 for a plan's first edit, then increasing by one). The plan's
+    /// version is not changed. Fails with [`StoreError::NotFound`] when there is no such plan.
+    async fn append_plan_edit(&self, plan: &str, author: &str, edit: &serde_json::Value) -> Result<i64>;
+
+    /// A plan's edit history as `(seq, at, author, edit)`, oldest first (`at` in RFC 3339, UTC).
+    /// Fails with [`StoreError::NotFound`] when there is no such plan.
+    async fn plan_edits(&self, plan: &str) -> Result<Vec<(i64, String, String, serde_json::Value)>>;
 }
 
 /// The embedded store's default location when no URL is given.

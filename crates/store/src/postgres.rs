@@ -2,6 +2,7 @@
 //! with `ST_SetSRID(ST_GeomFromWKB(…), 4326)` and read back with `ST_AsBinary`.
 
 use crate::error::{Result, StoreError, redact};
+use crate::plans::{self, AssignmentRow, Dialect, EditRow, GridRow, PlanEdit, PlanRow};
 use crate::rows::{self, Table, Value};
 use crate::{DatasetRecord, ImportCommit, PG_MIGRATOR, Store};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -9,11 +10,23 @@ use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use std::str::FromStr;
 use std::time::Duration;
 use wangge_core::DatasetInfo;
+use wangge_core::plan::{PlanRecord, PlanStatus};
 
 /// How long connecting may take before the store gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Advisory lock key taken by every import transaction (`wangge` in ASCII).
 const IMPORT_LOCK: i64 = 0x7761_6e67_6765;
+/// Advisory lock key taken by every plan write (`plans` in ASCII), so that plan writes queue
+/// instead of failing on the one-active-plan index or on an edit sequence number.
+const PLAN_LOCK: i64 = 0x70_6c61_6e73;
+/// Read transactions of several statements see one snapshot.
+const READ_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+/// Plan SQL: `timestamptz` columns shown as RFC 3339 UTC seconds, geometry read as WKB.
+const DIALECT: Dialect = Dialect {
+    now: "now()",
+    time: "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    geom: "ST_AsBinary(geom)",
+};
 /// PostgreSQL's bind parameter limit per statement.
 const MAX_PARAMS: usize = 65535;
 
@@ -70,9 +83,15 @@ impl PgStore {
 
 /// Upserts `rows` into `table`, as many rows per statement as the parameter limit allows.
 async fn upsert(conn: &mut PgConnection, table: &Table, rows: Vec<Vec<Value>>, dataset: &str) -> Result<()> {
+    let doing = format!("writing {} of dataset `{dataset}`", table.name);
+    insert(conn, table, rows, &table.upsert_tail(), &doing).await
+}
+
+/// Inserts `rows` into `table` with `tail` after each statement's VALUES (e.g. an upsert clause),
+/// as many rows per statement as the parameter limit allows.
+async fn insert(conn: &mut PgConnection, table: &Table, rows: Vec<Vec<Value>>, tail: &str, doing: &str) -> Result<()> {
     let per = table.rows_per_statement(MAX_PARAMS);
     let head = table.insert_head();
-    let tail = table.upsert_tail();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(&head);
@@ -88,14 +107,14 @@ async fn upsert(conn: &mut PgConnection, table: &Table, rows: Vec<Vec<Value>>, d
                     Value::Geom(g) => {
                         b.push("ST_SetSRID(ST_GeomFromWKB(").push_bind_unseparated(g).push_unseparated("), 4326)")
                     }
+                    Value::OptGeom(g) => {
+                        b.push("ST_SetSRID(ST_GeomFromWKB(").push_bind_unseparated(g).push_unseparated("), 4326)")
+                    }
                 };
             }
         });
-        qb.push(&tail);
-        qb.build()
-            .execute(&mut *conn)
-            .await
-            .map_err(query_err(format!("writing {} of dataset `{dataset}`", table.name)))?;
+        qb.push(tail);
+        qb.build().execute(&mut *conn).await.map_err(query_err(doing))?;
     }
     Ok(())
 }
@@ -149,6 +168,49 @@ async fn update_households(conn: &mut PgConnection, commit: &ImportCommit) -> Re
     Ok(())
 }
 
+/// Loads a whole plan inside the open transaction `conn`.
+async fn load_plan_in(conn: &mut PgConnection, name: &str) -> Result<Option<PlanRecord>> {
+    let doing = format!("loading plan `{name}`");
+    let head: Option<PlanRow> = sqlx::query_as(&DIALECT.sql(&plans::select_plan()))
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_err(doing.clone()))?;
+    let Some(head) = head else { return Ok(None) };
+    let assignments: Vec<AssignmentRow> = sqlx::query_as(plans::SELECT_ASSIGNMENTS)
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_err(format!("{doing}: assignments")))?;
+    let grids: Vec<GridRow> = sqlx::query_as(&DIALECT.sql(plans::SELECT_GRIDS))
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_err(format!("{doing}: grids")))?;
+    plans::assemble(head, assignments, grids).map(Some)
+}
+
+/// The status of plan `name` inside the open transaction `conn`, or [`StoreError::NotFound`].
+async fn plan_status(conn: &mut PgConnection, name: &str, doing: &str) -> Result<String> {
+    let status: Option<String> = sqlx::query_scalar(plans::SELECT_STATUS)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_err(doing))?;
+    status.ok_or_else(|| StoreError::NotFound { what: "plan", name: name.to_string() })
+}
+
+/// Starts a plan write: a transaction holding the plan lock.
+async fn begin_plan_write(pool: &PgPool, doing: &str) -> Result<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await.map_err(query_err(doing))?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PLAN_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err(format!("{doing}: waiting for other plan writes")))?;
+    Ok(tx)
+}
+
 #[async_trait::async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -161,11 +223,7 @@ impl Store for PgStore {
 
     async fn load(&self) -> Result<wangge_core::Layers> {
         // One snapshot for all tables.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .map_err(query_err("starting to load"))?;
+        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await.map_err(query_err("starting to load"))?;
         let layers = rows::load_layers!(tx, "ST_AsBinary(geom)")?;
         tx.commit().await.map_err(query_err("finishing the load"))?;
         Ok(layers)
@@ -205,5 +263,128 @@ impl Store for PgStore {
         // Byte order, whatever the database collation.
         out.sort_by(|a, b| a.info.name.cmp(&b.info.name));
         Ok(out)
+    }
+
+    async fn save_plan(&self, plan: &PlanRecord) -> Result<PlanRecord> {
+        let enc = plans::encode(plan)?;
+        let name = plan.name.as_str();
+        let doing = plans::saving(name);
+        let mut tx = begin_plan_write(&self.pool, &doing).await?;
+        if plan.status == PlanStatus::Active {
+            sqlx::query(plans::RETIRE_ACTIVE)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: retiring the plan in force")))?;
+        }
+        let (version, created_at): (i64, String) = sqlx::query_as(&DIALECT.sql(plans::UPSERT_PLAN))
+            .bind(name)
+            .bind(plan.status.as_str())
+            .bind(i64::from(plan.quota_min))
+            .bind(i64::from(plan.quota_max))
+            .bind(i64::from(plan.quota_target))
+            .bind(&enc.metrics)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        for q in [plans::DELETE_ASSIGNMENTS, plans::DELETE_GRIDS] {
+            sqlx::query(q)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: removing the previous version")))?;
+        }
+        insert(&mut tx, &plans::PLAN_ASSIGNMENTS, enc.assignments, "", &format!("{doing}: assignments")).await?;
+        insert(&mut tx, &plans::PLAN_GRIDS, enc.grids, "", &format!("{doing}: grids")).await?;
+        tx.commit().await.map_err(query_err(format!("{doing}: committing")))?;
+        Ok(plans::stored(plan, version, created_at))
+    }
+
+    async fn plans(&self) -> Result<Vec<PlanRecord>> {
+        let rows: Vec<PlanRow> = sqlx::query_as(&DIALECT.sql(&plans::select_plans()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err("listing plans"))?;
+        plans::listing(rows)
+    }
+
+    async fn load_plan(&self, name: &str) -> Result<Option<PlanRecord>> {
+        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await.map_err(query_err(format!("loading plan `{name}`")))?;
+        let plan = load_plan_in(&mut tx, name).await?;
+        tx.commit().await.map_err(query_err(format!("loading plan `{name}`")))?;
+        Ok(plan)
+    }
+
+    async fn active_plan(&self) -> Result<Option<PlanRecord>> {
+        let doing = "loading the active plan";
+        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await.map_err(query_err(doing))?;
+        let name: Option<String> =
+            sqlx::query_scalar(plans::SELECT_ACTIVE_NAME).fetch_optional(&mut *tx).await.map_err(query_err(doing))?;
+        let plan = match name {
+            Some(name) => load_plan_in(&mut tx, &name).await?,
+            None => None,
+        };
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(plan)
+    }
+
+    async fn activate_plan(&self, name: &str) -> Result<()> {
+        let doing = format!("activating plan `{name}`");
+        let mut tx = begin_plan_write(&self.pool, &doing).await?;
+        if plan_status(&mut tx, name, &doing).await? != PlanStatus::Active.as_str() {
+            sqlx::query(plans::RETIRE_ACTIVE)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: retiring the plan in force")))?;
+            sqlx::query(plans::ACTIVATE).bind(name).execute(&mut *tx).await.map_err(query_err(doing.clone()))?;
+        }
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(())
+    }
+
+    async fn delete_plan(&self, name: &str) -> Result<bool> {
+        let doing = format!("deleting plan `{name}`");
+        let mut tx = begin_plan_write(&self.pool, &doing).await?;
+        let done =
+            sqlx::query(plans::DELETE_PLAN).bind(name).execute(&mut *tx).await.map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn append_plan_edit(&self, plan: &str, author: &str, edit: &serde_json::Value) -> Result<i64> {
+        let doing = format!("recording an edit of plan `{plan}`");
+        let text = serde_json::to_string(edit)
+            .map_err(|e| StoreError::Invalid { doing: doing.clone(), reason: format!("edit: {e}") })?;
+        let mut tx = begin_plan_write(&self.pool, &doing).await?;
+        plan_status(&mut tx, plan, &doing).await?;
+        let seq: i64 = sqlx::query_scalar(plans::NEXT_EDIT_SEQ)
+            .bind(plan)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        sqlx::query(&DIALECT.sql(plans::INSERT_EDIT))
+            .bind(plan)
+            .bind(seq)
+            .bind(author)
+            .bind(text)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(seq)
+    }
+
+    async fn plan_edits(&self, plan: &str) -> Result<Vec<PlanEdit>> {
+        let doing = format!("loading the edits of plan `{plan}`");
+        let mut tx = self.pool.begin_with(READ_SNAPSHOT).await.map_err(query_err(doing.clone()))?;
+        plan_status(&mut tx, plan, &doing).await?;
+        let rows: Vec<EditRow> = sqlx::query_as(&DIALECT.sql(plans::SELECT_EDITS))
+            .bind(plan)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        rows.into_iter().map(|r| plans::edit(plan, r)).collect()
     }
 }

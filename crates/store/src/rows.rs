@@ -29,6 +29,8 @@ pub(crate) enum Value {
     Bool(bool),
     /// Geometry as OGC WKB (SRID 4326 implied).
     Geom(Vec<u8>),
+    /// Nullable geometry as OGC WKB (SRID 4326 implied).
+    OptGeom(Option<Vec<u8>>),
 }
 
 /// A table rows are upserted into.

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file (WAL journal), geometry as OGC WKB in BLOB columns.
 
 use crate::error::{Result, StoreError, redact};
+use crate::plans::{self, AssignmentRow, Dialect, EditRow, GridRow, PlanEdit, PlanRow};
 use crate::rows::{self, Table, Value};
 use crate::{DatasetRecord, ImportCommit, SQLITE_MIGRATOR, Store};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -8,6 +9,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 use wangge_core::DatasetInfo;
+use wangge_core::plan::{PlanRecord, PlanStatus};
 
 /// How long opening the file (and waiting for a connection) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -15,6 +17,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite's bind parameter limit (SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite).
 const MAX_PARAMS: usize = 32766;
+
+/// Plan SQL: times are stored as RFC 3339 UTC text already, geometry as WKB.
+const DIALECT: Dialect = Dialect { now: "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", time: "{}", geom: "geom" };
 
 /// The embedded store (`sqlite://path/file.db`).
 #[derive(Clone)]
@@ -68,9 +73,21 @@ impl SqliteStore {
 
 /// Upserts `rows` into `table`, as many rows per statement as the parameter limit allows.
 async fn upsert(conn: &mut SqliteConnection, table: &Table, rows: Vec<Vec<Value>>, dataset: &str) -> Result<()> {
+    let doing = format!("writing {} of dataset `{dataset}`", table.name);
+    insert(conn, table, rows, &table.upsert_tail(), &doing).await
+}
+
+/// Inserts `rows` into `table` with `tail` after each statement's VALUES (e.g. an upsert clause),
+/// as many rows per statement as the parameter limit allows.
+async fn insert(
+    conn: &mut SqliteConnection,
+    table: &Table,
+    rows: Vec<Vec<Value>>,
+    tail: &str,
+    doing: &str,
+) -> Result<()> {
     let per = table.rows_per_statement(MAX_PARAMS);
     let head = table.insert_head();
-    let tail = table.upsert_tail();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(&head);
@@ -84,14 +101,12 @@ async fn upsert(conn: &mut SqliteConnection, table: &Table, rows: Vec<Vec<Value>
                     Value::Real(x) => b.push_bind(x),
                     Value::Bool(x) => b.push_bind(x),
                     Value::Geom(g) => b.push_bind(g),
+                    Value::OptGeom(g) => b.push_bind(g),
                 };
             }
         });
-        qb.push(&tail);
-        qb.build()
-            .execute(&mut *conn)
-            .await
-            .map_err(query_err(format!("writing {} of dataset `{dataset}`", table.name)))?;
+        qb.push(tail);
+        qb.build().execute(&mut *conn).await.map_err(query_err(doing))?;
     }
     Ok(())
 }
@@ -146,6 +161,38 @@ async fn update_households(conn: &mut SqliteConnection, commit: &ImportCommit) -
     Ok(())
 }
 
+/// Loads a whole plan inside the open transaction `conn`.
+async fn load_plan_in(conn: &mut SqliteConnection, name: &str) -> Result<Option<PlanRecord>> {
+    let doing = format!("loading plan `{name}`");
+    let head: Option<PlanRow> = sqlx::query_as(&DIALECT.sql(&plans::select_plan()))
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_err(doing.clone()))?;
+    let Some(head) = head else { return Ok(None) };
+    let assignments: Vec<AssignmentRow> = sqlx::query_as(plans::SELECT_ASSIGNMENTS)
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_err(format!("{doing}: assignments")))?;
+    let grids: Vec<GridRow> = sqlx::query_as(&DIALECT.sql(plans::SELECT_GRIDS))
+        .bind(name)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_err(format!("{doing}: grids")))?;
+    plans::assemble(head, assignments, grids).map(Some)
+}
+
+/// The status of plan `name` inside the open transaction `conn`, or [`StoreError::NotFound`].
+async fn plan_status(conn: &mut SqliteConnection, name: &str, doing: &str) -> Result<String> {
+    let status: Option<String> = sqlx::query_scalar(plans::SELECT_STATUS)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(query_err(doing))?;
+    status.ok_or_else(|| StoreError::NotFound { what: "plan", name: name.to_string() })
+}
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -190,5 +237,128 @@ impl Store for SqliteStore {
             .collect();
         out.sort_by(|a, b| a.info.name.cmp(&b.info.name));
         Ok(out)
+    }
+
+    async fn save_plan(&self, plan: &PlanRecord) -> Result<PlanRecord> {
+        let enc = plans::encode(plan)?;
+        let name = plan.name.as_str();
+        let doing = plans::saving(name);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err(doing.clone()))?;
+        if plan.status == PlanStatus::Active {
+            sqlx::query(plans::RETIRE_ACTIVE)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: retiring the plan in force")))?;
+        }
+        let (version, created_at): (i64, String) = sqlx::query_as(&DIALECT.sql(plans::UPSERT_PLAN))
+            .bind(name)
+            .bind(plan.status.as_str())
+            .bind(i64::from(plan.quota_min))
+            .bind(i64::from(plan.quota_max))
+            .bind(i64::from(plan.quota_target))
+            .bind(&enc.metrics)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        for q in [plans::DELETE_ASSIGNMENTS, plans::DELETE_GRIDS] {
+            sqlx::query(q)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: removing the previous version")))?;
+        }
+        insert(&mut tx, &plans::PLAN_ASSIGNMENTS, enc.assignments, "", &format!("{doing}: assignments")).await?;
+        insert(&mut tx, &plans::PLAN_GRIDS, enc.grids, "", &format!("{doing}: grids")).await?;
+        tx.commit().await.map_err(query_err(format!("{doing}: committing")))?;
+        Ok(plans::stored(plan, version, created_at))
+    }
+
+    async fn plans(&self) -> Result<Vec<PlanRecord>> {
+        let rows: Vec<PlanRow> = sqlx::query_as(&DIALECT.sql(&plans::select_plans()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err("listing plans"))?;
+        plans::listing(rows)
+    }
+
+    async fn load_plan(&self, name: &str) -> Result<Option<PlanRecord>> {
+        let mut tx = self.pool.begin().await.map_err(query_err(format!("loading plan `{name}`")))?;
+        let plan = load_plan_in(&mut tx, name).await?;
+        tx.commit().await.map_err(query_err(format!("loading plan `{name}`")))?;
+        Ok(plan)
+    }
+
+    async fn active_plan(&self) -> Result<Option<PlanRecord>> {
+        let doing = "loading the active plan";
+        let mut tx = self.pool.begin().await.map_err(query_err(doing))?;
+        let name: Option<String> =
+            sqlx::query_scalar(plans::SELECT_ACTIVE_NAME).fetch_optional(&mut *tx).await.map_err(query_err(doing))?;
+        let plan = match name {
+            Some(name) => load_plan_in(&mut tx, &name).await?,
+            None => None,
+        };
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(plan)
+    }
+
+    async fn activate_plan(&self, name: &str) -> Result<()> {
+        let doing = format!("activating plan `{name}`");
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err(doing.clone()))?;
+        if plan_status(&mut tx, name, &doing).await? != PlanStatus::Active.as_str() {
+            sqlx::query(plans::RETIRE_ACTIVE)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: retiring the plan in force")))?;
+            sqlx::query(plans::ACTIVATE).bind(name).execute(&mut *tx).await.map_err(query_err(doing.clone()))?;
+        }
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(())
+    }
+
+    async fn delete_plan(&self, name: &str) -> Result<bool> {
+        let doing = format!("deleting plan `{name}`");
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err(doing.clone()))?;
+        let done =
+            sqlx::query(plans::DELETE_PLAN).bind(name).execute(&mut *tx).await.map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn append_plan_edit(&self, plan: &str, author: &str, edit: &serde_json::Value) -> Result<i64> {
+        let doing = format!("recording an edit of plan `{plan}`");
+        let text = serde_json::to_string(edit)
+            .map_err(|e| StoreError::Invalid { doing: doing.clone(), reason: format!("edit: {e}") })?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err(doing.clone()))?;
+        plan_status(&mut tx, plan, &doing).await?;
+        let seq: i64 = sqlx::query_scalar(plans::NEXT_EDIT_SEQ)
+            .bind(plan)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        sqlx::query(&DIALECT.sql(plans::INSERT_EDIT))
+            .bind(plan)
+            .bind(seq)
+            .bind(author)
+            .bind(text)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok(seq)
+    }
+
+    async fn plan_edits(&self, plan: &str) -> Result<Vec<PlanEdit>> {
+        let doing = format!("loading the edits of plan `{plan}`");
+        let mut tx = self.pool.begin().await.map_err(query_err(doing.clone()))?;
+        plan_status(&mut tx, plan, &doing).await?;
+        let rows: Vec<EditRow> = sqlx::query_as(&DIALECT.sql(plans::SELECT_EDITS))
+            .bind(plan)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        rows.into_iter().map(|r| plans::edit(plan, r)).collect()
     }
 }

@@ -9,6 +9,7 @@ use sqlx::Connection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use wangge_core::plan::{PlanAssignment, PlanGrid, PlanRecord, PlanStatus};
 use wangge_core::*;
 use wangge_store::{ImportCommit, Store, StoreError};
 
@@ -520,6 +521,467 @@ async fn concurrent_imports_serialise(f: Fixture) {
     assert!(got == expected(&[&a, &b]) || got == expected(&[&b, &a]), "not one of the two orders: {got:?}");
 }
 
+// ---- grid plans ----------------------------------------------------------------------------
+
+/// Counts rows with raw SQL on a connection of its own (what another client of the database sees).
+async fn raw_count(f: &Fixture, sql: &str) -> i64 {
+    if f.store.backend() == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&f.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(&f.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+    }
+}
+
+/// Runs a raw statement on a connection of its own.
+async fn raw_exec(f: &Fixture, sql: &str) -> Result<u64, sqlx::Error> {
+    if f.store.backend() == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&f.url).await?;
+        Ok(sqlx::query(sql).execute(&mut c).await?.rows_affected())
+    } else {
+        let mut c = sqlx::PgConnection::connect(&f.url).await?;
+        Ok(sqlx::query(sql).execute(&mut c).await?.rows_affected())
+    }
+}
+
+fn assignment(building: &str, unit: Option<&str>, grid: &str) -> PlanAssignment {
+    PlanAssignment { building: building.into(), unit: unit.map(Into::into), grid: grid.into() }
+}
+
+/// A plan with every kind of content: units and whole buildings (given unsorted), grids with and
+/// without an outline (one with a hole), awkward floats and JSON metrics.
+fn plan(name: &str, status: PlanStatus) -> PlanRecord {
+    PlanRecord {
+        name: name.into(),
+        status,
+        version: 42, // ignored by the store
+        quota_min: 300,
+        quota_max: 500,
+        quota_target: u32::MAX,
+        metrics: serde_json::json!({
+            "grids": 3,
+            "households": {"min": 0, "max": 18_446_744_073_709_551_615u64, "mean": 0.1 + 0.2},
+            "compactness": [1.0 / 3.0, 5e-324, 1.797_693_134_862_315_7e308, -2.5e-7, 0.0],
+            "warnings": ["网格 G2 跨越道路", null, true],
+            "signed": -9_223_372_036_854_775_808i64,
+        }),
+        assignments: vec![
+            assignment("osm:w3", None, "G2"),
+            assignment("osm:w1", Some("2单元"), "G2"),
+            assignment("osm:w1", Some("1单元"), "G1"),
+            assignment("osm:n2", None, "G1"),
+            assignment("osm:w1", None, "G1"),
+        ],
+        grids: vec![
+            PlanGrid {
+                grid: "G2".into(),
+                community: "幸福社区".into(),
+                households: i64::MAX as u64,
+                buildings: u32::MAX,
+                area: Some(with_hole(114.300_000_000_000_01, 30.600_000_000_000_02, 1.0 / 3000.0)),
+            },
+            PlanGrid { grid: "G1".into(), community: "幸福社区".into(), households: 72, buildings: 2, area: None },
+            PlanGrid {
+                grid: "G0".into(),
+                community: String::new(),
+                households: 0,
+                buildings: 0,
+                area: Some(square(-0.0, 1e-9, 0.123_456_789_012_345_67)),
+            },
+        ],
+        created_at: "ignored".into(),
+    }
+}
+
+/// `p` as the store should give it back: sorted, with `version` and the store's `created_at`.
+fn as_stored(p: &PlanRecord, version: i64, created_at: &str) -> PlanRecord {
+    let mut p = p.clone();
+    p.assignments.sort();
+    p.grids.sort_by(|a, b| a.grid.cmp(&b.grid));
+    p.version = version;
+    p.created_at = created_at.into();
+    p
+}
+
+/// Equal, and bit for bit.
+fn assert_plan_exact(got: &PlanRecord, want: &PlanRecord) {
+    assert_eq!(got, want);
+    assert_eq!(format!("{got:?}"), format!("{want:?}"));
+}
+
+fn assert_rfc3339_utc(t: &str) {
+    assert_eq!(t.len(), 20, "RFC 3339 UTC seconds, got {t}");
+    assert!(t.starts_with("20") && t.as_bytes()[10] == b'T' && t.ends_with('Z'), "got {t}");
+}
+
+/// `(name, status, version)` of every plan.
+async fn statuses(s: &Arc<dyn Store>) -> Vec<(String, PlanStatus, i64)> {
+    s.plans().await.unwrap().into_iter().map(|p| (p.name, p.status, p.version)).collect()
+}
+
+fn st(name: &str, status: PlanStatus, version: i64) -> (String, PlanStatus, i64) {
+    (name.to_string(), status, version)
+}
+
+async fn plan_round_trip_is_exact(f: Fixture) {
+    let s = &f.store;
+    assert!(s.plans().await.unwrap().is_empty());
+    assert!(s.active_plan().await.unwrap().is_none());
+    assert!(s.load_plan("p").await.unwrap().is_none());
+
+    let p = plan("p", PlanStatus::Draft);
+    let saved = s.save_plan(&p).await.unwrap();
+    assert_rfc3339_utc(&saved.created_at);
+    let want = as_stored(&p, 1, &saved.created_at);
+    assert_plan_exact(&saved, &want);
+    assert_plan_exact(&s.load_plan("p").await.unwrap().unwrap(), &want);
+    // Sorted by (building, unit), the whole building first.
+    assert_eq!(
+        want.assignments.iter().map(|a| (a.building.as_str(), a.unit.as_deref())).collect::<Vec<_>>(),
+        [("osm:n2", None), ("osm:w1", None), ("osm:w1", Some("1单元")), ("osm:w1", Some("2单元")), ("osm:w3", None)]
+    );
+    assert!(s.active_plan().await.unwrap().is_none(), "a draft is not in force");
+    assert_eq!(raw_count(&f, "SELECT COUNT(*) FROM plan_assignments WHERE unit = ''").await, 3);
+
+    // A plan without assignments or grids, and metrics that are not an object.
+    let mut empty = plan("empty", PlanStatus::Retired);
+    empty.assignments.clear();
+    empty.grids.clear();
+    empty.metrics = serde_json::Value::Null;
+    let saved_empty = s.save_plan(&empty).await.unwrap();
+    assert_plan_exact(&s.load_plan("empty").await.unwrap().unwrap(), &saved_empty);
+
+    // Reopening the database sees the same.
+    let again = wangge_store::open(&f.url).await.unwrap();
+    assert_plan_exact(&again.load_plan("p").await.unwrap().unwrap(), &want);
+}
+
+async fn metrics_floats_round_trip(f: Fixture) {
+    // Many awkward doubles (a pseudo-random walk over the bit patterns) come back bit for bit.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut values = Vec::new();
+    while values.len() < 2_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let v = f64::from_bits(x);
+        if v.is_finite() {
+            values.push(v);
+        }
+    }
+    let mut p = plan("floats", PlanStatus::Draft);
+    p.metrics = serde_json::json!({ "values": values });
+    s_round_trip(&f.store, &p).await;
+}
+
+async fn s_round_trip(s: &Arc<dyn Store>, p: &PlanRecord) {
+    let saved = s.save_plan(p).await.unwrap();
+    let got = s.load_plan(&p.name).await.unwrap().unwrap();
+    assert_plan_exact(&got, &saved);
+    assert_eq!(got.metrics, p.metrics);
+}
+
+async fn replacing_a_plan_bumps_its_version(f: Fixture) {
+    let s = &f.store;
+    let first = s.save_plan(&plan("p", PlanStatus::Draft)).await.unwrap();
+    s.append_plan_edit("p", "张三", &serde_json::json!({"move": "osm:w3"})).await.unwrap();
+
+    let mut second = plan("p", PlanStatus::Draft);
+    second.assignments = vec![assignment("osm:w9", None, "G9"), assignment("osm:w1", None, "G9")];
+    second.grids = vec![PlanGrid {
+        grid: "G9".into(),
+        community: "c".into(),
+        households: 5,
+        buildings: 2,
+        area: Some(square(114.0, 30.0, 0.01)),
+    }];
+    second.quota_target = 400;
+    second.metrics = serde_json::json!({"grids": 1});
+    let saved = s.save_plan(&second).await.unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(saved.created_at, first.created_at, "a replace keeps the creation time");
+    let want = as_stored(&second, 2, &first.created_at);
+    assert_plan_exact(&saved, &want);
+    assert_plan_exact(&s.load_plan("p").await.unwrap().unwrap(), &want);
+    // The old rows are gone, not just hidden; the edit history stays.
+    assert_eq!(raw_count(&f, "SELECT COUNT(*) FROM plan_assignments").await, 2);
+    assert_eq!(raw_count(&f, "SELECT COUNT(*) FROM plan_grids").await, 1);
+    assert_eq!(s.plan_edits("p").await.unwrap().len(), 1);
+
+    assert_eq!(s.save_plan(&second).await.unwrap().version, 3);
+    assert_eq!(statuses(s).await, [st("p", PlanStatus::Draft, 3)]);
+}
+
+async fn listing_has_no_assignments(f: Fixture) {
+    let s = &f.store;
+    let names = ["网格方案-2025", "b", "a", "B", "aa"];
+    let mut saved = Vec::new();
+    for n in names {
+        saved.push(s.save_plan(&plan(n, PlanStatus::Draft)).await.unwrap());
+    }
+    let list = s.plans().await.unwrap();
+    // Byte order, whatever the database collation.
+    assert_eq!(list.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["B", "a", "aa", "b", "网格方案-2025"]);
+    for p in &list {
+        assert!(p.assignments.is_empty() && p.grids.is_empty(), "{p:?}");
+        let full = saved.iter().find(|x| x.name == p.name).unwrap();
+        let header = PlanRecord { assignments: vec![], grids: vec![], ..full.clone() };
+        assert_plan_exact(p, &header);
+    }
+}
+
+async fn activation_retires_the_plan_in_force(f: Fixture) {
+    let s = &f.store;
+    s.save_plan(&plan("a", PlanStatus::Draft)).await.unwrap();
+    s.save_plan(&plan("b", PlanStatus::Draft)).await.unwrap();
+
+    s.activate_plan("a").await.unwrap();
+    assert_eq!(statuses(s).await, [st("a", PlanStatus::Active, 2), st("b", PlanStatus::Draft, 1)]);
+    let active = s.active_plan().await.unwrap().unwrap();
+    assert_plan_exact(&active, &s.load_plan("a").await.unwrap().unwrap());
+    assert_eq!(active.assignments.len(), 5);
+    assert_eq!(active.grids.len(), 3);
+
+    s.activate_plan("b").await.unwrap();
+    assert_eq!(statuses(s).await, [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Active, 2)]);
+    assert_eq!(s.active_plan().await.unwrap().unwrap().name, "b");
+
+    // Activating the plan in force changes nothing.
+    s.activate_plan("b").await.unwrap();
+    assert_eq!(statuses(s).await, [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Active, 2)]);
+
+    // Saving a plan as active retires the one in force; a retired plan can come back.
+    s.save_plan(&plan("c", PlanStatus::Active)).await.unwrap();
+    assert_eq!(
+        statuses(s).await,
+        [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Retired, 3), st("c", PlanStatus::Active, 1)]
+    );
+    s.activate_plan("a").await.unwrap();
+    assert_eq!(
+        statuses(s).await,
+        [st("a", PlanStatus::Active, 4), st("b", PlanStatus::Retired, 3), st("c", PlanStatus::Retired, 2)]
+    );
+    // Re-saving the active plan as active keeps it in force and retires nobody.
+    s.save_plan(&plan("a", PlanStatus::Active)).await.unwrap();
+    assert_eq!(
+        statuses(s).await,
+        [st("a", PlanStatus::Active, 5), st("b", PlanStatus::Retired, 3), st("c", PlanStatus::Retired, 2)]
+    );
+
+    // The database itself refuses a second active plan.
+    let e = raw_exec(&f, "UPDATE plans SET status = 'active' WHERE name = 'b'").await.unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("unique"), "{e}");
+    let e = raw_exec(&f, "UPDATE plans SET status = 'gone' WHERE name = 'b'").await.unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("check"), "{e}");
+    assert_eq!(raw_count(&f, "SELECT COUNT(*) FROM plans WHERE status = 'active'").await, 1);
+
+    // Replacing the active plan as a draft leaves no plan in force.
+    s.save_plan(&plan("a", PlanStatus::Draft)).await.unwrap();
+    assert!(s.active_plan().await.unwrap().is_none());
+}
+
+async fn unknown_plan_is_not_found(f: Fixture) {
+    let s = &f.store;
+    s.save_plan(&plan("a", PlanStatus::Active)).await.unwrap();
+    let not_found = |e: StoreError| match e {
+        StoreError::NotFound { what, name } => {
+            assert_eq!((what, name.as_str()), ("plan", "nope"));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    };
+    not_found(s.activate_plan("nope").await.unwrap_err());
+    not_found(s.append_plan_edit("nope", "x", &serde_json::json!(1)).await.unwrap_err());
+    not_found(s.plan_edits("nope").await.unwrap_err());
+    assert_eq!(s.activate_plan("nope").await.unwrap_err().to_string(), "plan `nope` not found");
+    assert!(s.load_plan("nope").await.unwrap().is_none());
+    assert!(!s.delete_plan("nope").await.unwrap());
+    // Nothing changed.
+    assert_eq!(statuses(s).await, [st("a", PlanStatus::Active, 1)]);
+}
+
+async fn deleting_a_plan_cascades(f: Fixture) {
+    let s = &f.store;
+    s.save_plan(&plan("a", PlanStatus::Active)).await.unwrap();
+    s.save_plan(&plan("b", PlanStatus::Draft)).await.unwrap();
+    s.append_plan_edit("a", "x", &serde_json::json!({"n": 1})).await.unwrap();
+    s.append_plan_edit("b", "x", &serde_json::json!({"n": 2})).await.unwrap();
+
+    assert!(s.delete_plan("a").await.unwrap());
+    assert!(!s.delete_plan("a").await.unwrap());
+    assert!(s.load_plan("a").await.unwrap().is_none());
+    assert!(s.active_plan().await.unwrap().is_none());
+    for t in ["plan_assignments", "plan_grids", "plan_edits"] {
+        assert_eq!(raw_count(&f, &format!("SELECT COUNT(*) FROM {t} WHERE plan = 'a'")).await, 0, "{t}");
+        assert!(raw_count(&f, &format!("SELECT COUNT(*) FROM {t} WHERE plan = 'b'")).await > 0, "{t}");
+    }
+    // A new plan of the same name starts afresh.
+    let again = s.save_plan(&plan("a", PlanStatus::Draft)).await.unwrap();
+    assert_eq!(again.version, 1);
+    assert!(s.plan_edits("a").await.unwrap().is_empty());
+    assert_eq!(s.plan_edits("b").await.unwrap().len(), 1);
+}
+
+async fn edits_append_in_order(f: Fixture) {
+    let s = &f.store;
+    s.save_plan(&plan("a", PlanStatus::Draft)).await.unwrap();
+    s.save_plan(&plan("b", PlanStatus::Draft)).await.unwrap();
+    assert!(s.plan_edits("a").await.unwrap().is_empty());
+    let edits = [
+        ("张三", serde_json::json!({"op": "move", "building": "osm:w3", "from": "G2", "to": "G1"})),
+        ("李四", serde_json::json!({"op": "split", "ratio": 0.1 + 0.2})),
+        ("", serde_json::json!(["a", 1, null])),
+    ];
+    for (i, (author, e)) in edits.iter().enumerate() {
+        assert_eq!(s.append_plan_edit("a", author, e).await.unwrap(), i as i64 + 1);
+    }
+    assert_eq!(s.append_plan_edit("b", "x", &serde_json::json!({})).await.unwrap(), 1, "seq counts per plan");
+    let got = s.plan_edits("a").await.unwrap();
+    assert_eq!(got.len(), 3);
+    for (i, ((seq, at, author, edit), (want_author, want_edit))) in got.iter().zip(&edits).enumerate() {
+        assert_eq!(*seq, i as i64 + 1);
+        assert_rfc3339_utc(at);
+        assert_eq!(author, want_author);
+        assert_eq!(edit, want_edit);
+    }
+    assert!(got.windows(2).all(|w| w[0].1 <= w[1].1), "times do not go back");
+    // Edits do not change the plan.
+    assert_eq!(s.load_plan("a").await.unwrap().unwrap().version, 1);
+
+    // Concurrent appends get distinct, gapless sequence numbers.
+    let e = serde_json::json!({"op": "noop"});
+    let results = append_concurrently(s, "b", &e, 8).await;
+    let mut seqs: Vec<i64> = results.into_iter().map(|r| r.unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..=9).collect::<Vec<i64>>());
+    assert_eq!(s.plan_edits("b").await.unwrap().iter().map(|x| x.0).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
+}
+
+/// Appends `n` edits to `plan` at once, each from a task of its own.
+async fn append_concurrently(
+    s: &Arc<dyn Store>,
+    plan: &str,
+    edit: &serde_json::Value,
+    n: usize,
+) -> Vec<wangge_store::Result<i64>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (s, plan, edit) = (Arc::clone(s), plan.to_string(), edit.clone());
+            tokio::spawn(async move { s.append_plan_edit(&plan, &format!("author {i}"), &edit).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+async fn failing_save_keeps_the_previous_version(f: Fixture) {
+    let s = &f.store;
+    let before = s.save_plan(&plan("p", PlanStatus::Draft)).await.unwrap();
+    let in_force = s.save_plan(&plan("q", PlanStatus::Active)).await.unwrap();
+    let check_unchanged = || async {
+        assert_plan_exact(&s.load_plan("p").await.unwrap().unwrap(), &before);
+        assert_plan_exact(&s.active_plan().await.unwrap().unwrap(), &in_force);
+        assert_eq!(s.plans().await.unwrap().len(), 2);
+    };
+
+    // A NaN in a polygon: refused before anything is written.
+    let mut bad = plan("p", PlanStatus::Active);
+    bad.assignments = (0..5_000).map(|i| assignment(&format!("b{i}"), None, "G0")).collect();
+    bad.grids[0].area = Some(square(f64::NAN, 30.0, 0.01));
+    let e = s.save_plan(&bad).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { .. }), "{e:?}");
+    assert!(e.to_string().contains("non-finite") && e.to_string().contains(&bad.grids[0].grid), "{e}");
+    check_unchanged().await;
+
+    // A row the database refuses after thousands were written (an empty building id violates a
+    // CHECK constraint): the whole transaction, retiring the plan in force included, is undone.
+    let mut bad = plan("p", PlanStatus::Active);
+    bad.assignments = (0..9_000).map(|i| assignment(&format!("b{i:05}"), None, "G0")).collect();
+    bad.assignments.push(assignment("", None, "G0"));
+    let e = s.save_plan(&bad).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Query { .. }), "{e:?}");
+    check_unchanged().await;
+
+    // Invalid content of other kinds.
+    let mut bad = plan("p", PlanStatus::Draft);
+    bad.assignments.push(assignment("osm:w1", Some("1单元"), "G9"));
+    assert!(matches!(s.save_plan(&bad).await.unwrap_err(), StoreError::Invalid { .. }));
+    let mut bad = plan("p", PlanStatus::Draft);
+    bad.grids[1].households = u64::MAX;
+    assert!(matches!(s.save_plan(&bad).await.unwrap_err(), StoreError::Invalid { .. }));
+    let mut bad = plan("", PlanStatus::Draft);
+    bad.assignments.clear();
+    assert!(matches!(s.save_plan(&bad).await.unwrap_err(), StoreError::Invalid { .. }));
+    check_unchanged().await;
+
+    // The store still works afterwards.
+    assert_eq!(s.save_plan(&plan("p", PlanStatus::Draft)).await.unwrap().version, 2);
+}
+
+/// A plan of `n` assignments (two per building: the whole building and a unit) over `n / 50` grids.
+fn big_plan(name: &str, n: usize, salt: &str) -> PlanRecord {
+    let mut p = plan(name, PlanStatus::Draft);
+    p.assignments = (0..n)
+        .map(|i| {
+            let unit = (i % 2 == 1).then_some("2单元");
+            assignment(&format!("osm:w{:07}", i / 2), unit, &format!("{salt}{:05}", i / 50))
+        })
+        .collect();
+    p.grids = (0..n / 50)
+        .map(|g| PlanGrid {
+            grid: format!("{salt}{g:05}"),
+            community: format!("c{}", g % 7),
+            households: g as u64 * 3,
+            buildings: 50,
+            area: Some(square(114.0 + (g % 100) as f64 * 0.001, 30.0 + (g / 100) as f64 * 0.001, 0.001)),
+        })
+        .collect();
+    p
+}
+
+async fn large_plan_is_batched(f: Fixture) {
+    let s = &f.store;
+    let p = big_plan("big", 100_000, "G");
+    let t = Instant::now();
+    let saved = s.save_plan(&p).await.unwrap();
+    let took = t.elapsed();
+    let got = s.load_plan("big").await.unwrap().unwrap();
+    assert_plan_exact(&got, &as_stored(&p, 1, &saved.created_at));
+    eprintln!("{}: saved {} assignments in {:.2} s", s.backend(), p.assignments.len(), took.as_secs_f64());
+
+    let q = big_plan("big", 100_000, "H");
+    s.save_plan(&q).await.unwrap();
+    assert_plan_exact(&s.load_plan("big").await.unwrap().unwrap(), &as_stored(&q, 2, &saved.created_at));
+    let n = i64::try_from(q.assignments.len()).unwrap();
+    assert_eq!(raw_count(&f, "SELECT COUNT(*) FROM plan_assignments").await, n);
+}
+
+async fn concurrent_plan_writes_serialise(f: Fixture) {
+    let s = &f.store;
+    // Several plans saved as active at once: all saved, exactly one in force.
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let s = Arc::clone(s);
+            tokio::spawn(async move { s.save_plan(&plan(&format!("p{i}"), PlanStatus::Active)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let all = statuses(s).await;
+    assert_eq!(all.len(), 6);
+    assert_eq!(all.iter().filter(|x| x.1 == PlanStatus::Active).count(), 1, "{all:?}");
+    // And activations racing each other.
+    let (a, b) = tokio::join!(s.activate_plan("p0"), s.activate_plan("p1"));
+    a.unwrap();
+    b.unwrap();
+    let all = statuses(s).await;
+    assert_eq!(all.iter().filter(|x| x.1 == PlanStatus::Active).count(), 1, "{all:?}");
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -550,6 +1012,17 @@ contract!(
     failing_commit_changes_nothing,
     large_import_is_batched,
     concurrent_imports_serialise,
+    plan_round_trip_is_exact,
+    metrics_floats_round_trip,
+    replacing_a_plan_bumps_its_version,
+    listing_has_no_assignments,
+    activation_retires_the_plan_in_force,
+    unknown_plan_is_not_found,
+    deleting_a_plan_cascades,
+    edits_append_in_order,
+    failing_save_keeps_the_previous_version,
+    large_plan_is_batched,
+    concurrent_plan_writes_serialise,
 );
 
 // ---- across backends and backend-specific ----------------------------------------------------
@@ -576,6 +1049,49 @@ async fn both_backends_load_identical_layers() {
     assert_exact(&sq.store.load().await.unwrap(), &expected(&refs));
     let names = |v: Vec<wangge_store::DatasetRecord>| v.into_iter().map(|d| d.info).collect::<Vec<_>>();
     assert_eq!(names(sq.store.datasets().await.unwrap()), names(pg.store.datasets().await.unwrap()));
+}
+
+#[tokio::test]
+async fn both_backends_store_identical_plans() {
+    let sq = sqlite_fixture().await;
+    let pg = pg_fixture().await;
+    let mut edited = plan("b", PlanStatus::Draft);
+    edited.assignments.truncate(2);
+    for s in [&sq.store, &pg.store] {
+        s.save_plan(&plan("a", PlanStatus::Draft)).await.unwrap();
+        s.save_plan(&plan("b", PlanStatus::Active)).await.unwrap();
+        s.save_plan(&big_plan("c", 3_000, "G")).await.unwrap();
+        s.activate_plan("a").await.unwrap();
+        s.save_plan(&edited).await.unwrap();
+        s.append_plan_edit("a", "张三", &serde_json::json!({"op": "move", "x": 0.1 + 0.2})).await.unwrap();
+    }
+    // Creation and edit times are the stores' own; both give RFC 3339 UTC seconds.
+    let normalised = |mut p: PlanRecord| {
+        assert_rfc3339_utc(&p.created_at);
+        p.created_at = String::new();
+        p
+    };
+    let list = |v: Vec<PlanRecord>| v.into_iter().map(normalised).collect::<Vec<_>>();
+    let (a, b) = (list(sq.store.plans().await.unwrap()), list(pg.store.plans().await.unwrap()));
+    assert_eq!(a.len(), 3);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    for name in ["a", "b", "c"] {
+        let a = normalised(sq.store.load_plan(name).await.unwrap().unwrap());
+        let b = normalised(pg.store.load_plan(name).await.unwrap().unwrap());
+        assert_plan_exact(&a, &b);
+    }
+    let a = normalised(sq.store.active_plan().await.unwrap().unwrap());
+    let b = normalised(pg.store.active_plan().await.unwrap().unwrap());
+    assert_plan_exact(&a, &b);
+    let edits = |v: Vec<(i64, String, String, serde_json::Value)>| {
+        v.into_iter()
+            .map(|(seq, at, author, edit)| {
+                assert_rfc3339_utc(&at);
+                (seq, author, edit)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(edits(sq.store.plan_edits("a").await.unwrap()), edits(pg.store.plan_edits("a").await.unwrap()));
 }
 
 #[tokio::test]
@@ -686,6 +1202,7 @@ async fn postgis_geometry_columns_are_real() {
         ("facilities", "POINT"),
         ("net_edges", "LINESTRING"),
         ("net_nodes", "POINT"),
+        ("plan_grids", "POLYGON"),
         ("population_cells", "POLYGON"),
         ("regions", "MULTIPOLYGON"),
     ];
@@ -696,7 +1213,32 @@ async fn postgis_geometry_columns_are_real() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(gist, 8);
+    assert_eq!(gist, 9);
+
+    // Plan grid outlines are real polygons too (NULL where a grid has none).
+    f.store.save_plan(&plan("p", PlanStatus::Draft)).await.unwrap();
+    let rows: Vec<(String, Option<i32>, Option<String>)> = sqlx::query_as(
+        "SELECT grid_id, ST_SRID(geom), GeometryType(geom) FROM plan_grids WHERE plan = 'p' ORDER BY grid_id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("G0".to_string(), Some(4326), Some("POLYGON".to_string())),
+            ("G1".to_string(), None, None),
+            ("G2".to_string(), Some(4326), Some("POLYGON".to_string())),
+        ]
+    );
+    let hits: Vec<(String,)> = sqlx::query_as(
+        "SELECT grid_id FROM plan_grids \
+         WHERE ST_Contains(geom, ST_SetSRID(ST_MakePoint(114.30001, 30.60001), 4326))",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(hits, [("G2".to_string(),)]);
 }
 
 /// Import throughput: `cargo test -p wangge-store --release --test contract -- --ignored --nocapture bench`
