@@ -81,6 +81,7 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
         dataset: args.dataset.clone(),
         population_field: args.population_field.clone(),
         input_coords: args.input_coords,
+        geojson_role: wangge_io::GeoJsonRole::Auto,
     };
 
     // 1. Read every file before touching the store: a bad file changes nothing.

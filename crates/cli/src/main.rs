@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod import;
+mod partition;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -31,6 +32,15 @@ struct Cli {
 enum Command {
     /// Import OpenStreetMap (PBF/XML), GeoJSON, CSV registers and GeoPackage population grids.
     Import(import::ImportArgs),
+    /// Divide communities into grids of whole buildings within a household quota.
+    Partition(partition::PartitionArgs),
+    /// List the grid plans in the store.
+    Plans,
+    /// Act on one plan.
+    Plan {
+        #[command(subcommand)]
+        action: PlanAction,
+    },
     /// Print the store's counts.
     Stats {
         /// Print JSON instead of text.
@@ -82,6 +92,15 @@ enum Command {
     },
     /// Print the built-in facility catalogue (a starting point for a city's own file).
     Catalogue,
+}
+
+#[derive(Subcommand)]
+enum PlanAction {
+    /// Make a plan the active one (the previous active plan is kept, retired).
+    Activate {
+        /// Plan name.
+        name: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -170,6 +189,9 @@ async fn run(cli: Cli) -> Result<()> {
     let catalogue = load_catalogue(cli.catalogue.as_deref())?;
     match cli.command {
         Command::Import(args) => import::run(&cli.db, catalogue, args).await,
+        Command::Partition(args) => partition::run(&cli.db, catalogue, args).await,
+        Command::Plans => partition::list(&cli.db).await,
+        Command::Plan { action: PlanAction::Activate { name } } => partition::activate(&cli.db, &name).await,
         Command::Stats { json } => {
             let store = open_store(&cli.db).await?;
             let atlas = wangge_core::Atlas::new(store.load().await?);

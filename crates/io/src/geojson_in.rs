@@ -466,6 +466,26 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
         let geom = ctx.geometry(fobj.get("geometry").unwrap_or(&Value::Null), &location)?;
         let name = text(props, "name");
 
+        let is_area = matches!(geom, Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)));
+        if ctx.opts.geojson_role == crate::GeoJsonRole::Boundaries
+            && is_area
+            && props.get("level").is_none_or(Value::is_null)
+            && props.get("category").is_none_or(Value::is_null)
+        {
+            // A boundary file: every area is a community, named by `name` (else its id).
+            let area = ctx.area(geom, &location, &mut notes)?;
+            layers.regions.push(Region {
+                source_id: id.clone(),
+                dataset: dataset.to_string(),
+                level: RegionLevel::Community,
+                name: name.unwrap_or(id),
+                code: text(props, "code"),
+                parent: text(props, "parent"),
+                area,
+            });
+            continue;
+        }
+
         if let Some(level) = props.get("level").filter(|v| !v.is_null()) {
             let lv = level.as_str().unwrap_or("").trim();
             if matches!(lv.to_lowercase().as_str(), "compound" | "小区") {
@@ -527,8 +547,28 @@ pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Res
 
         let is_line = matches!(geom, Some(Geometry::LineString(_) | Geometry::MultiLineString(_)));
         if is_line {
+            let other = [("railway", BasemapKind::Rail), ("waterway", BasemapKind::Waterway)]
+                .into_iter()
+                .find_map(|(k, kind)| props.get(k).and_then(Value::as_str).map(|v| (kind, v.to_string())))
+                .or_else(|| {
+                    (ctx.opts.geojson_role == crate::GeoJsonRole::Barriers && props.get("highway").is_none())
+                        .then(|| (BasemapKind::Road, text(props, "kind").unwrap_or_else(|| "barrier".into())))
+                });
             let Some(highway) = props.get("highway").and_then(Value::as_str).map(str::to_string) else {
-                notes.push(format!("{}: {location}: a line without `highway` was skipped", path.display()));
+                match (other, geom) {
+                    (Some((kind, class)), Some(g)) => layers.basemap.push(BasemapFeature {
+                        source_id: id,
+                        dataset: dataset.to_string(),
+                        kind,
+                        class,
+                        name,
+                        geometry: g,
+                    }),
+                    _ => notes.push(format!(
+                        "{}: {location}: a line without `highway`, `railway` or `waterway` was skipped",
+                        path.display()
+                    )),
+                }
                 continue;
             };
             let tag = |k: &str| props.get(k).and_then(Value::as_str);

@@ -7,9 +7,11 @@
 //! - [`gpkg`]: GeoPackage population grids.
 //! - [`estimate`]: household estimates where no register exists.
 //! - [`export`]: GeoJSON files written atomically.
+//! - [`assignment`]: assignment CSV files (`building_id,unit,grid_id`).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod assignment;
 pub mod detect;
 pub mod error;
 pub mod estimate;
@@ -33,6 +35,18 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+/// What a GeoJSON file is for, when its features do not say it themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GeoJsonRole {
+    /// As `docs/formats.md` says: areas without `level`/`category` are buildings.
+    #[default]
+    Auto,
+    /// A boundary file: every area without `level` is a community (name from `name`, else the id).
+    Boundaries,
+    /// A barrier file: every line is a barrier (its kind from `highway`, `railway`, `waterway` or `kind`).
+    Barriers,
+}
+
 /// Options for reading sources.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
@@ -42,6 +56,8 @@ pub struct ReadOptions {
     pub dataset: Option<String>,
     /// Population column of a GeoPackage grid; found by name when not given.
     pub population_field: Option<String>,
+    /// How GeoJSON features without a telling property are read.
+    pub geojson_role: GeoJsonRole,
     /// Coordinate system of GeoJSON and CSV inputs from Chinese sources (GCJ-02, BD-09); converted to WGS84 on read.
     pub input_coords: wangge_core::chinacoords::CoordSystem,
 }
@@ -53,6 +69,7 @@ impl Default for ReadOptions {
             dataset: None,
             population_field: None,
             input_coords: Default::default(),
+            geojson_role: GeoJsonRole::Auto,
         }
     }
 }

@@ -20,7 +20,11 @@ impl Quota {
     /// A quota with the target in the middle; errors when `min > max` or `max == 0`.
     pub fn new(min: u32, max: u32, target: Option<u32>) -> Result<Self, PartitionError> {
         if max == 0 || min > max {
-            return Err(PartitionError::BadQuota { min, max, reason: "min must not exceed max, and max must be positive".into() });
+            return Err(PartitionError::BadQuota {
+                min,
+                max,
+                reason: "min must not exceed max, and max must be positive".into(),
+            });
         }
         let target = target.unwrap_or(min + (max - min) / 2);
         if !(min..=max).contains(&target) {

@@ -1,0 +1,118 @@
+//! Property test over random synthetic communities: every atom in exactly one grid, every grid
+//! within the quota or the outcome says why, every grid contiguous, no fitting compound split,
+//! deterministic for a seed.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use geo::Point;
+use proptest::prelude::*;
+use wangge_partition::atoms::prepare;
+use wangge_partition::districting::{Options, partition};
+use wangge_partition::{AtomIx, BuildingInput, Community, Quota};
+
+#[derive(Debug, Clone)]
+struct Case {
+    points: Vec<(f64, f64, u32)>,
+    /// Compound centres and radii.
+    compounds: Vec<(f64, f64, f64)>,
+    min: u32,
+    span: u32,
+    seed: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec((0.0..600.0f64, 0.0..600.0f64, 10u32..=200), 1..160),
+        prop::collection::vec((0.0..600.0f64, 0.0..600.0f64, 10.0..90.0f64), 0..6),
+        100u32..400,
+        100u32..=300,
+        any::<u64>(),
+    )
+        .prop_map(|(points, compounds, min, span, seed)| Case { points, compounds, min, span, seed })
+}
+
+fn community(c: &Case) -> Community {
+    let buildings = c
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, &(x, y, h))| BuildingInput {
+            id: format!("B{i}"),
+            households: h,
+            units: Vec::new(),
+            point: Point::new(x, y),
+            footprint: None,
+            compound: c.compounds.iter().position(|&(cx, cy, r)| (x - cx).hypot(y - cy) <= r).map(|k| format!("Q{k}")),
+        })
+        .collect();
+    Community {
+        id: "p".into(),
+        name: "prop".into(),
+        code: None,
+        boundary: None,
+        buildings,
+        compounds: Vec::new(),
+        barriers: Vec::new(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #[test]
+    fn plans_hold_their_invariants(c in case()) {
+        let q = Quota::new(c.min, c.min + c.span, None).expect("quota");
+        let p = prepare(community(&c), &q).expect("prepare");
+        let opts = Options { quota: q, seed: c.seed };
+        let out = partition(&p, &opts, None);
+        let plan = &out.plan;
+        // Every atom in exactly one (existing) grid, no empty grid.
+        prop_assert_eq!(plan.grid_of.len(), p.atoms.len());
+        let mut hh = vec![0u64; plan.grids()];
+        let mut count = vec![0usize; plan.grids()];
+        for (a, g) in p.atoms.iter().zip(&plan.grid_of) {
+            prop_assert!((g.0 as usize) < plan.grids());
+            hh[g.0 as usize] += u64::from(a.households);
+            count[g.0 as usize] += 1;
+        }
+        prop_assert!(count.iter().all(|&n| n > 0));
+        // Quota, or a reason.
+        if hh.iter().any(|&h| !q.holds(h)) {
+            prop_assert!(!out.infeasible.is_empty(), "out of quota without reason: {:?}", hh);
+        }
+        // Contiguity by BFS.
+        let n = p.atoms.len();
+        let mut seen = vec![false; n];
+        let mut pieces = vec![0usize; plan.grids()];
+        for s in 0..n {
+            if seen[s] { continue; }
+            let g = plan.grid_of[s];
+            pieces[g.0 as usize] += 1;
+            seen[s] = true;
+            let mut queue = VecDeque::from([s]);
+            while let Some(a) = queue.pop_front() {
+                for ct in p.adjacency.of(AtomIx(a as u32)) {
+                    let t = ct.to.0 as usize;
+                    if !seen[t] && plan.grid_of[t] == g { seen[t] = true; queue.push_back(t); }
+                }
+            }
+        }
+        prop_assert!(pieces.iter().all(|&k| k == 1), "pieces {:?}", pieces);
+        // Fitting compounds whole.
+        let mut comp: BTreeMap<&str, (u64, BTreeSet<u32>)> = BTreeMap::new();
+        for (a, g) in p.atoms.iter().zip(&plan.grid_of) {
+            if let Some(cid) = &a.compound {
+                let e = comp.entry(cid).or_default();
+                e.0 += u64::from(a.households);
+                e.1.insert(g.0);
+            }
+        }
+        for (cid, (h, grids)) in comp {
+            if h <= u64::from(q.max) {
+                prop_assert_eq!(grids.len(), 1, "compound {} ({}) split", cid, h);
+            }
+        }
+        // Deterministic.
+        let again = partition(&p, &opts, None);
+        prop_assert_eq!(&again.plan, plan);
+    }
+}
