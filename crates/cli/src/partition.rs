@@ -383,7 +383,27 @@ fn run_engine(
     let prev = prev_map.as_ref().map(|m| Previous { grid_of: m.clone() });
     let opts = Options { quota: *quota, seed };
     let started = Instant::now();
-    let outcomes: Vec<Outcome> = districting::partition_all(&problems, &opts, prev.as_ref());
+    let bar = indicatif::ProgressBar::new(problems.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} communities")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    // Shown only on a terminal, and only for runs that last (indicatif draws after its first tick).
+    if problems.len() > 1 {
+        bar.enable_steady_tick(std::time::Duration::from_millis(1000));
+    }
+    let outcomes: Vec<Outcome> = {
+        use rayon::prelude::*;
+        problems
+            .par_iter()
+            .map(|p| {
+                let o = districting::partition(p, &opts, prev.as_ref());
+                bar.inc(1);
+                o
+            })
+            .collect()
+    };
+    bar.finish_and_clear();
 
     let mut result = RunResult { assignments: Vec::new(), grids: Vec::new(), reports: Vec::new() };
     for (problem, mut outcome) in problems.iter().zip(outcomes) {

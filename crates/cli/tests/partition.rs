@@ -156,21 +156,22 @@ fn check(run: &Run, bs: &BTreeMap<String, (u64, Option<String>, Point<f64>)>, ar
     }
 }
 
-fn union_of(path: &Path, level: &str) -> MultiPolygon<f64> {
+/// The polygons of one level of a boundary file (communities do not overlap, so their areas add
+/// up; a union in degrees would lose area to rounding).
+fn polygons_of(path: &Path, level: &str) -> MultiPolygon<f64> {
     let fc: geojson::FeatureCollection = std::fs::read_to_string(path).expect("read").parse().expect("geojson");
-    let mut acc = MultiPolygon::<f64>(vec![]);
+    let mut acc = Vec::new();
     for f in &fc.features {
         if f.property("level").and_then(|v| v.as_str()) == Some(level) {
             let g: geo::Geometry<f64> = f.geometry.clone().expect("g").try_into().expect("g");
-            let mp = match g {
-                geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
-                geo::Geometry::MultiPolygon(m) => m,
+            match g {
+                geo::Geometry::Polygon(p) => acc.push(p),
+                geo::Geometry::MultiPolygon(m) => acc.extend(m.0),
                 _ => continue,
-            };
-            acc = acc.union(&mp);
+            }
         }
     }
-    acc
+    MultiPolygon(acc)
 }
 
 #[test]
@@ -182,7 +183,7 @@ fn a_synthetic_street_is_partitioned_into_valid_grids_per_community() {
     let bounds = city.join("boundaries.geojson");
     let net = city.join("network.geojson");
     let run = partition(tmp.path(), "synth", &["--buildings", s(&b), "--boundary", s(&bounds), "--barriers", s(&net)], 300, 500);
-    let communities = union_of(&bounds, "community");
+    let communities = polygons_of(&bounds, "community");
     check(&run, &buildings(&b), &communities, 300, 500);
     // Grid ids carry their community's code (CJ/T 349 style: 12-digit community code + sequence).
     assert!(run.grids.iter().all(|(id, _, _)| id.len() >= 15 && id.chars().all(|c| c.is_ascii_digit())), "{:?}", run.grids.first());

@@ -1,101 +1,41 @@
-//! Which atoms touch: a Delaunay triangulation of the atoms' points (atoms of one building share
-//! the point and are all mutually adjacent), each contact flagged when it crosses a barrier line
-//! or a compound wall. Long edges are kept (contiguity must stay possible across open space) and
+//! Which atoms touch: the regions of the community's [`Mesh`] (one triangulation shared with the
+//! grid polygons, see [`crate::mesh`]): two atoms are adjacent exactly when their regions share a
+//! border, so a set of atoms connected here is one piece of the tessellation. Each contact is
+//! flagged when the segment between the two atoms' points crosses a barrier line, or when it crosses
+//! a compound wall. Long contacts are kept (contiguity must stay possible across open space) and
 //! carry their length.
 
 use geo::{Contains, Coord, Line};
 use rstar::{AABB, RTree, primitives::GeomWithData};
-use spade::{DelaunayTriangulation, HasPosition, Point2, Triangulation};
 
+use crate::mesh::Mesh;
 use crate::types::{Adjacency, Atom, AtomIx, Barrier, CompoundInput, Contact};
 
-/// A distinct point of the triangulation and the atoms at it.
-struct Site {
-    x: f64,
-    y: f64,
-    group: u32,
-}
-
-impl HasPosition for Site {
-    type Scalar = f64;
-    fn position(&self) -> Point2<f64> {
-        Point2::new(self.x, self.y)
-    }
-}
-
-/// Symmetric CSR adjacency from a Delaunay triangulation of the atoms' points.
+/// Symmetric CSR adjacency of `atoms` from their `mesh` (built for these atoms by
+/// [`Mesh::build`]): atoms A ≠ B touch when an edge of a triangle inside the region joins a vertex
+/// owned by A and one owned by B (the units of a split building touch through their slices); an atom
+/// without a region touches only the atom it is attached to ([`Mesh::hosted`]).
 ///
-/// Atoms at the same point (the units of one building) are all mutually adjacent, with no barrier
-/// or wall. A contact carries `barrier = Some(i)` when its segment crosses `barriers[i]` (the
-/// lowest such index), and `wall` when its endpoints lie in different compounds, or one in a
-/// compound and the other not (an atom's compound is its `compound` field, or else the first
-/// compound outline containing its point). Contacts of each atom are sorted by the other atom.
-/// Atoms with non-finite points have no contacts except their building's. Deterministic.
-pub fn build_adjacency(atoms: &[Atom], compounds: &[CompoundInput], barriers: &[Barrier]) -> Adjacency {
+/// A contact's `length_m` is the distance between the two atoms' points; it carries
+/// `barrier = Some(i)` when the segment between the points crosses `barriers[i]` (the lowest such
+/// index), and `wall` when the atoms lie in different compounds, or one in a compound and the other
+/// not (an atom's compound is its `compound` field, or else the first compound outline containing
+/// its point). Contacts of each atom are sorted by the other atom. Pairs naming atoms beyond
+/// `atoms` (a mesh built for other atoms) are ignored. Deterministic.
+pub fn build_adjacency(atoms: &[Atom], mesh: &Mesh, compounds: &[CompoundInput], barriers: &[Barrier]) -> Adjacency {
     let n = atoms.len();
-    // Group atoms by exact point.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by(|&a, &b| {
-        let pa = atoms[a as usize].point;
-        let pb = atoms[b as usize].point;
-        pa.x().total_cmp(&pb.x()).then(pa.y().total_cmp(&pb.y())).then(a.cmp(&b))
-    });
-    let mut group_start: Vec<u32> = Vec::new(); // into `order`
-    for (i, &a) in order.iter().enumerate() {
-        let new = match i {
-            0 => true,
-            _ => atoms[order[i - 1] as usize].point != atoms[a as usize].point,
-        };
-        if new {
-            group_start.push(i as u32);
-        }
-    }
-    group_start.push(n as u32);
-    let groups = group_start.len() - 1;
-    let members = |g: usize| &order[group_start[g] as usize..group_start[g + 1] as usize];
-
     let compound_of = compound_membership(atoms, compounds);
-
-    // Undirected atom pairs with flags.
-    let mut pairs: Vec<(u32, u32, f64, Option<u32>, bool)> = Vec::new();
-    for g in 0..groups {
-        let m = members(g);
-        for (i, &a) in m.iter().enumerate() {
-            for &b in &m[i + 1..] {
-                let wall = compound_of[a as usize] != compound_of[b as usize];
-                pairs.push((a.min(b), a.max(b), 0.0, None, wall));
-            }
-        }
-    }
-    let sites: Vec<Site> = (0..groups)
-        .filter_map(|g| {
-            let p = atoms[members(g)[0] as usize].point;
-            (p.x().is_finite() && p.y().is_finite()).then_some(Site { x: p.x(), y: p.y(), group: g as u32 })
-        })
-        .collect();
     let barrier_tree = barrier_index(barriers);
-    let dt = if sites.len() >= 2 { DelaunayTriangulation::<Site>::bulk_load(sites).ok() } else { None };
-    {
-        if let Some(dt) = dt {
-            for e in dt.undirected_edges() {
-                let [v0, v1] = e.vertices();
-                let (s0, s1) = (v0.data(), v1.data());
-                let c0 = Coord { x: s0.x, y: s0.y };
-                let c1 = Coord { x: s1.x, y: s1.y };
-                let length = ((c0.x - c1.x).powi(2) + (c0.y - c1.y).powi(2)).sqrt();
-                let barrier = crossing(&barrier_tree, Line::new(c0, c1));
-                for &a in members(s0.group as usize) {
-                    for &b in members(s1.group as usize) {
-                        let wall = compound_of[a as usize] != compound_of[b as usize];
-                        pairs.push((a.min(b), a.max(b), length, barrier, wall));
-                    }
-                }
-            }
+    let mut directed: Vec<(u32, Contact)> = Vec::new();
+    for (a, b) in mesh.contact_pairs() {
+        if a as usize >= n || b as usize >= n {
+            continue;
         }
-    }
-    // Both directions, sorted, CSR.
-    let mut directed: Vec<(u32, Contact)> = Vec::with_capacity(pairs.len() * 2);
-    for (a, b, length_m, barrier, wall) in pairs {
+        let (pa, pb) = (atoms[a as usize].point, atoms[b as usize].point);
+        let (c0, c1) = (Coord { x: pa.x(), y: pa.y() }, Coord { x: pb.x(), y: pb.y() });
+        let length_m = (c0.x - c1.x).hypot(c0.y - c1.y);
+        let barrier = crossing(&barrier_tree, Line::new(c0, c1));
+        let wall = compound_of[a as usize] != compound_of[b as usize];
         directed.push((a, Contact { to: AtomIx(b), length_m, barrier, wall }));
         directed.push((b, Contact { to: AtomIx(a), length_m, barrier, wall }));
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use geo::Contains;
 
 use crate::adjacency::build_adjacency;
+use crate::mesh::Mesh;
 use crate::types::{Atom, AtomId, BuildingInput, Community, PartitionError, Problem, Quota};
 
 /// Buildings → atoms, sorted by [`AtomId`], and notes naming every floor split.
@@ -99,8 +100,9 @@ fn floor_slices(households: u32, max: u32) -> Vec<u32> {
     (0..n).map(|i| base + u32::from(i < extra)).collect()
 }
 
-/// A community → a [`Problem`]: its atoms (see [`build_atoms`]) and their adjacency (see
-/// [`build_adjacency`]). When the community has a boundary, every building's point must lie in it
+/// A community → a [`Problem`]: its atoms (see [`build_atoms`]), their mesh (see [`Mesh::build`],
+/// which places the atoms of a split building on their slices of the footprint) and their adjacency
+/// (see [`build_adjacency`]). When the community has a boundary, every building's point must lie in it
 /// (on its edge counts as inside, within 1 cm): otherwise [`PartitionError::OutsideBoundary`] names them.
 pub fn prepare(community: Community, quota: &Quota) -> Result<Problem, PartitionError> {
     if let Some(boundary) = &community.boundary {
@@ -119,9 +121,10 @@ pub fn prepare(community: Community, quota: &Quota) -> Result<Problem, Partition
             });
         }
     }
-    let (atoms, floor_splits) = build_atoms(&community.buildings, quota)?;
-    let adjacency = build_adjacency(&atoms, &community.compounds, &community.barriers);
-    Ok(Problem { community, atoms, adjacency, floor_splits })
+    let (mut atoms, floor_splits) = build_atoms(&community.buildings, quota)?;
+    let mesh = Mesh::build(community.boundary.as_ref(), &mut atoms)?;
+    let adjacency = build_adjacency(&atoms, &mesh, &community.compounds, &community.barriers);
+    Ok(Problem { community, atoms, adjacency, mesh, floor_splits })
 }
 
 /// True when `p` lies within 1 cm of the polygon's outline (a building on the boundary line).

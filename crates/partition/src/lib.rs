@@ -4,6 +4,7 @@
 //!
 //! - [`types`]: quota, atoms, adjacency, plans, violations (shared by every module).
 //! - [`atoms`]: buildings → atoms (a building over the quota is split by units, then floors).
+//! - [`mesh`]: one triangulation per community, each vertex owned by an atom (adjacency and polygons).
 //! - [`adjacency`]: which atoms touch, and which contacts cross a barrier or a compound wall.
 //! - [`districting`]: the partition itself, and re-partitioning with stability.
 //! - [`validate`]: the violations of a plan (quota, contiguity, split compounds, barriers).
@@ -19,6 +20,7 @@ pub mod atoms;
 pub mod codes;
 pub mod districting;
 pub mod edit;
+pub mod mesh;
 pub mod metrics;
 pub mod tessellate;
 pub mod types;

@@ -170,15 +170,18 @@ impl Adjacency {
     }
 }
 
-/// A prepared community: atoms and their adjacency.
+/// A prepared community: atoms, their mesh and their adjacency.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The community as given.
     pub community: Community,
     /// Atoms, in a deterministic order (by id).
     pub atoms: Vec<Atom>,
-    /// Which atoms touch.
+    /// Which atoms touch (from `mesh`).
     pub adjacency: Adjacency,
+    /// The community's triangulation, each vertex owned by an atom: the source of `adjacency` and
+    /// of the grid polygons ([`crate::tessellate`]). Built once by [`crate::atoms::prepare`].
+    pub mesh: crate::mesh::Mesh,
     /// Buildings that had to be split below a unit (by floors), with why; for the report.
     pub floor_splits: Vec<String>,
 }
@@ -290,4 +293,7 @@ pub enum PartitionError {
     /// An edit names something that does not exist.
     #[error("{0}")]
     BadEdit(String),
+    /// The geometry could not be processed (triangulation, grid polygons), with why.
+    #[error("{0}")]
+    Geometry(String),
 }

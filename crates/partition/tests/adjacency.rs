@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use geo::{LineString, MultiPolygon, Point, Polygon, coord};
 use wangge_partition::adjacency::build_adjacency;
 use wangge_partition::atoms::build_atoms;
+use wangge_partition::mesh::Mesh;
 use wangge_partition::{AtomIx, Barrier, BuildingInput, CompoundInput, Quota};
 
 fn b(id: &str, x: f64, y: f64, h: u32, compound: Option<&str>) -> BuildingInput {
@@ -35,7 +36,8 @@ fn symmetric_connected_and_flagged() {
     let mut big = b("BIG", 25.0, 50.0, 900, None);
     big.units = vec![("1".into(), 450), ("2".into(), 450)];
     bs.push(big);
-    let (atoms, _) = build_atoms(&bs, &q).expect("atoms");
+    let (mut atoms, _) = build_atoms(&bs, &q).expect("atoms");
+    let mesh = Mesh::build(None, &mut atoms).expect("mesh");
     // A road between columns 1 and 2 (x = 15); the compound Q covers columns 4 and 5.
     let road = Barrier {
         id: "r".into(),
@@ -48,7 +50,7 @@ fn symmetric_connected_and_flagged() {
         vec![],
     )]);
     let compounds = vec![CompoundInput { id: "Q".into(), name: None, area }];
-    let adj = build_adjacency(&atoms, &compounds, &[road]);
+    let adj = build_adjacency(&atoms, &mesh, &compounds, &[road]);
     assert_eq!(adj.len(), atoms.len());
     // Symmetric with equal flags.
     for a in 0..atoms.len() {
@@ -93,11 +95,12 @@ fn symmetric_connected_and_flagged() {
     let c = adj.of(AtomIx(a as u32)).iter().find(|c| c.to.0 as usize == z).expect("B40–B50");
     assert!(!c.wall);
     // Deterministic.
-    assert_eq!(build_adjacency(&atoms, &compounds, &[]).len(), atoms.len());
+    assert_eq!(build_adjacency(&atoms, &mesh, &compounds, &[]).len(), atoms.len());
     assert_eq!(
         adj,
         build_adjacency(
             &atoms,
+            &mesh,
             &compounds,
             &[Barrier {
                 id: "r".into(),
@@ -113,14 +116,16 @@ fn symmetric_connected_and_flagged() {
 fn collinear_and_single_points() {
     let q = Quota::new(300, 500, None).expect("quota");
     let bs: Vec<_> = (0..5).map(|i| b(&format!("L{i}"), i as f64 * 10.0, 0.0, 10, None)).collect();
-    let (atoms, _) = build_atoms(&bs, &q).expect("atoms");
-    let adj = build_adjacency(&atoms, &[], &[]);
+    let (mut atoms, _) = build_atoms(&bs, &q).expect("atoms");
+    let mesh = Mesh::build(None, &mut atoms).expect("mesh");
+    let adj = build_adjacency(&atoms, &mesh, &[], &[]);
     // A line of points: a path.
     let degrees: Vec<usize> = (0..5).map(|a| adj.of(AtomIx(a)).len()).collect();
     assert_eq!(degrees.iter().sum::<usize>(), 8, "{degrees:?}");
-    let (one, _) = build_atoms(&bs[..1], &q).expect("atoms");
-    let adj = build_adjacency(&one, &[], &[]);
+    let (mut one, _) = build_atoms(&bs[..1], &q).expect("atoms");
+    let mesh = Mesh::build(None, &mut one).expect("mesh");
+    let adj = build_adjacency(&one, &mesh, &[], &[]);
     assert_eq!(adj.len(), 1);
     assert!(adj.of(AtomIx(0)).is_empty());
-    assert!(build_adjacency(&[], &[], &[]).is_empty());
+    assert!(build_adjacency(&[], &Mesh::default(), &[], &[]).is_empty());
 }

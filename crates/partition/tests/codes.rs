@@ -31,6 +31,7 @@ fn problem(code: Option<&str>, atoms: Vec<Atom>) -> Problem {
         atoms,
         adjacency: Adjacency { offsets: vec![0; n + 1], contacts: vec![] },
         floor_splits: vec![],
+        mesh: wangge_partition::mesh::Mesh::default(),
     }
 }
 

@@ -68,6 +68,7 @@ fn problem() -> Problem {
         atoms,
         adjacency: Adjacency { offsets, contacts },
         floor_splits: vec![],
+        mesh: wangge_partition::mesh::Mesh::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use geo::{Area, BooleanOps, BoundingRect, Contains, Intersects, LineString, MultiPolygon, Point, Polygon, Rect};
+use wangge_partition::mesh::Mesh;
 use wangge_partition::tessellate::tessellate;
 use wangge_partition::{Adjacency, Atom, AtomId, Community, GridIx, Plan, Problem};
 
@@ -20,10 +21,10 @@ fn square(x: f64, y: f64, half: f64) -> Polygon<f64> {
     )
 }
 
-/// A problem of buildings (10 × 10 m footprints around the given points) without adjacency (the
-/// tessellation does not use it).
+/// A problem of buildings (10 × 10 m footprints around the given points) with its mesh, without
+/// adjacency (the tessellation does not use it).
 fn problem(points: &[(f64, f64)], boundary: Option<Polygon<f64>>) -> Problem {
-    let atoms = points
+    let mut atoms = points
         .iter()
         .enumerate()
         .map(|(i, &(x, y))| Atom {
@@ -35,6 +36,7 @@ fn problem(points: &[(f64, f64)], boundary: Option<Polygon<f64>>) -> Problem {
         })
         .collect::<Vec<_>>();
     let n = points.len();
+    let mesh = Mesh::build(boundary.as_ref(), &mut atoms).expect("mesh");
     Problem {
         community: Community {
             id: "c".into(),
@@ -47,6 +49,7 @@ fn problem(points: &[(f64, f64)], boundary: Option<Polygon<f64>>) -> Problem {
         },
         atoms,
         adjacency: Adjacency { offsets: vec![0; n + 1], contacts: vec![] },
+        mesh,
         floor_splits: vec![],
     }
 }
@@ -260,11 +263,16 @@ fn synthetic_three_thousand_buildings() {
 }
 
 /// Timing in release: `cargo test -p wangge-partition --release --test tessellate -- --ignored --nocapture`.
+/// Grids are 3 × 3 blocks of the lattice (contiguous: the tessellation refuses a grid in pieces).
 #[test]
 #[ignore]
 fn timing() {
     for n in [20_000usize, 100_000] {
-        let (p, pl) = synthetic(n, 8);
+        let (p, _) = synthetic(n, 8);
+        let side = (n as f64).sqrt().ceil() as usize;
+        let blocks_per_row = side.div_ceil(3);
+        let grid_of: Vec<u32> = (0..n).map(|i| ((i / side / 3) * blocks_per_row + (i % side) / 3) as u32).collect();
+        let pl = plan(grid_of);
         let t = Instant::now();
         let polys = tessellate(&p, &pl).expect("tessellates");
         println!("tessellate {n} buildings, {} grids: {:.3} s", polys.len(), t.elapsed().as_secs_f64());

@@ -59,6 +59,7 @@ fn problem(
         atoms,
         adjacency,
         floor_splits: Vec::new(),
+        mesh: wangge_partition::mesh::Mesh::default(),
     }
 }
 
