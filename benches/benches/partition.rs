@@ -21,12 +21,23 @@ fn lattice(n: usize, seed: u64) -> Community {
             id: format!("b{i:07}"),
             households: rng.random_range(20..=180),
             units: vec![],
-            point: Point::new((i % side) as f64 * 30.0 + rng.random_range(-8.0..8.0), (i / side) as f64 * 30.0 + rng.random_range(-8.0..8.0)),
+            point: Point::new(
+                (i % side) as f64 * 30.0 + rng.random_range(-8.0..8.0),
+                (i / side) as f64 * 30.0 + rng.random_range(-8.0..8.0),
+            ),
             footprint: None,
             compound: None,
         })
         .collect();
-    Community { id: "c".into(), name: "c".into(), code: None, boundary: None, buildings, compounds: vec![], barriers: vec![] }
+    Community {
+        id: "c".into(),
+        name: "c".into(),
+        code: None,
+        boundary: None,
+        buildings,
+        compounds: vec![],
+        barriers: vec![],
+    }
 }
 
 fn end_to_end(c: Community, quota: &Quota) -> usize {
@@ -52,7 +63,9 @@ fn helsinki() -> Community {
         .filter(|b| b.households.count > 0)
         .filter_map(|b| {
             let (p, fp) = match &b.shape {
-                wangge_core::Shape::Footprint(mp) => (wangge_core::geometry::inside_point(mp)?, Some(frame.project(mp).unwrap())),
+                wangge_core::Shape::Footprint(mp) => {
+                    (wangge_core::geometry::inside_point(mp)?, Some(frame.project(mp).unwrap()))
+                }
                 wangge_core::Shape::Point(p) => (*p, None),
             };
             Some(BuildingInput {
@@ -65,7 +78,15 @@ fn helsinki() -> Community {
             })
         })
         .collect();
-    Community { id: "helsinki".into(), name: "helsinki".into(), code: None, boundary: None, buildings, compounds: vec![], barriers: vec![] }
+    Community {
+        id: "helsinki".into(),
+        name: "helsinki".into(),
+        code: None,
+        boundary: None,
+        buildings,
+        compounds: vec![],
+        barriers: vec![],
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -73,13 +94,21 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("partition");
     g.sample_size(10);
     let c5k = lattice(5_000, 1);
-    g.bench_function("community_5k_buildings", |b| b.iter_batched(|| c5k.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput));
+    g.bench_function("community_5k_buildings", |b| {
+        b.iter_batched(|| c5k.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput)
+    });
     let hel = helsinki();
-    g.bench_function("helsinki_sample", |b| b.iter_batched(|| hel.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput));
+    g.bench_function("helsinki_sample", |b| {
+        b.iter_batched(|| hel.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput)
+    });
     let c20k = lattice(20_000, 2);
-    g.bench_function("community_20k_buildings", |b| b.iter_batched(|| c20k.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput));
+    g.bench_function("community_20k_buildings", |b| {
+        b.iter_batched(|| c20k.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput)
+    });
     let c100k = lattice(100_000, 3);
-    g.bench_function("street_100k_buildings", |b| b.iter_batched(|| c100k.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput));
+    g.bench_function("street_100k_buildings", |b| {
+        b.iter_batched(|| c100k.clone(), |c| black_box(end_to_end(c, &quota)), BatchSize::LargeInput)
+    });
     g.finish();
 }
 

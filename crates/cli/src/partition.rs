@@ -70,8 +70,17 @@ fn is_barrier(kind: BasemapKind, class: &str) -> bool {
     match kind {
         BasemapKind::Road => matches!(
             class,
-            "primary" | "primary_link" | "secondary" | "secondary_link" | "tertiary" | "tertiary_link" | "trunk"
-                | "trunk_link" | "motorway" | "motorway_link" | "barrier"
+            "primary"
+                | "primary_link"
+                | "secondary"
+                | "secondary_link"
+                | "tertiary"
+                | "tertiary_link"
+                | "trunk"
+                | "trunk_link"
+                | "motorway"
+                | "motorway_link"
+                | "barrier"
         ),
         BasemapKind::Rail => true,
         BasemapKind::Waterway => matches!(class, "river" | "canal" | "stream"),
@@ -287,7 +296,8 @@ fn run_engine(
     seed: u64,
     previous: Option<&[PlanAssignment]>,
 ) -> Result<RunResult> {
-    let all_points: Vec<Point<f64>> = inputs.iter().flat_map(|i| i.buildings.iter().filter_map(|b| point_of(&b.shape))).collect();
+    let all_points: Vec<Point<f64>> =
+        inputs.iter().flat_map(|i| i.buildings.iter().filter_map(|b| point_of(&b.shape))).collect();
     let Some(extent) = MultiPoint(all_points).bounding_rect() else { bail!("no buildings to partition") };
     let frame = LocalFrame::for_lonlat(extent.center().x, extent.center().y)?;
     let proj_mp = |mp: &MultiPolygon<f64>| frame.project(mp);
@@ -351,7 +361,10 @@ fn run_engine(
         let near = |l: &geo::LineString<f64>| match (bbox, l.bounding_rect()) {
             (Some(a), Some(b)) => {
                 let pad = 200.0;
-                b.max().x >= a.min().x - pad && b.min().x <= a.max().x + pad && b.max().y >= a.min().y - pad && b.min().y <= a.max().y + pad
+                b.max().x >= a.min().x - pad
+                    && b.min().x <= a.max().x + pad
+                    && b.max().y >= a.min().y - pad
+                    && b.min().y <= a.max().y + pad
             }
             _ => false,
         };
@@ -374,8 +387,8 @@ fn run_engine(
             compounds: cs,
             barriers: bars,
         };
-        let problem =
-            wangge_partition::atoms::prepare(community, quota).with_context(|| format!("community `{}`", input.name))?;
+        let problem = wangge_partition::atoms::prepare(community, quota)
+            .with_context(|| format!("community `{}`", input.name))?;
         problems.push(problem);
     }
 
@@ -435,10 +448,18 @@ fn run_engine(
         for (b, atoms) in by_building {
             let grids: BTreeSet<&str> = atoms.iter().map(|(_, g)| *g).collect();
             if grids.len() == 1 {
-                result.assignments.push(PlanAssignment { building: b.to_string(), unit: None, grid: atoms[0].1.to_string() });
+                result.assignments.push(PlanAssignment {
+                    building: b.to_string(),
+                    unit: None,
+                    grid: atoms[0].1.to_string(),
+                });
             } else {
                 for (id, g) in atoms {
-                    result.assignments.push(PlanAssignment { building: b.to_string(), unit: id.unit.clone(), grid: g.to_string() });
+                    result.assignments.push(PlanAssignment {
+                        building: b.to_string(),
+                        unit: id.unit.clone(),
+                        grid: g.to_string(),
+                    });
                 }
             }
         }

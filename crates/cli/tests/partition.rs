@@ -34,7 +34,8 @@ fn partition(dir: &Path, tag: &str, extra: &[&str], min: u32, max: u32) -> Run {
     let asg = dir.join(format!("{tag}-assignment.csv"));
     let rep = dir.join(format!("{tag}-report.json"));
     let (mn, mx) = (min.to_string(), max.to_string());
-    let mut args = vec!["partition", "--min", &mn, "--max", &mx, "--out", s(&out), "--assignment", s(&asg), "--report", s(&rep)];
+    let mut args =
+        vec!["partition", "--min", &mn, "--max", &mx, "--out", s(&out), "--assignment", s(&asg), "--report", s(&rep)];
     args.extend_from_slice(extra);
     ok(&args);
     let fc: geojson::FeatureCollection = std::fs::read_to_string(&out).expect("grids").parse().expect("geojson");
@@ -92,7 +93,13 @@ fn infeasible(report: &serde_json::Value) -> usize {
 }
 
 /// Checks every property on the outputs. `area` is the region the grids must tile (WGS84).
-fn check(run: &Run, bs: &BTreeMap<String, (u64, Option<String>, Point<f64>)>, area: &MultiPolygon<f64>, min: u64, max: u64) {
+fn check(
+    run: &Run,
+    bs: &BTreeMap<String, (u64, Option<String>, Point<f64>)>,
+    area: &MultiPolygon<f64>,
+    min: u64,
+    max: u64,
+) {
     let centre = area.bounding_rect().expect("area").center();
     let frame = LocalFrame::for_lonlat(centre.x, centre.y).expect("frame");
     let grids: Vec<(String, u64, Polygon<f64>)> =
@@ -114,9 +121,15 @@ fn check(run: &Run, bs: &BTreeMap<String, (u64, Option<String>, Point<f64>)>, ar
             whole.insert(b.as_str(), g.as_str());
         }
     }
-    assert!(bs.keys().all(|b| run.assignment.iter().any(|(x, _, _)| x == b)), "a building is missing from the assignment");
+    assert!(
+        bs.keys().all(|b| run.assignment.iter().any(|(x, _, _)| x == b)),
+        "a building is missing from the assignment"
+    );
     for (id, h, _) in &grids {
-        assert!(per_grid.get(id.as_str()).copied().unwrap_or(0) <= *h, "grid {id} holds fewer households than its buildings");
+        assert!(
+            per_grid.get(id.as_str()).copied().unwrap_or(0) <= *h,
+            "grid {id} holds fewer households than its buildings"
+        );
     }
 
     // Tiling: areas add up to the region, no overlaps.
@@ -182,11 +195,21 @@ fn a_synthetic_street_is_partitioned_into_valid_grids_per_community() {
     let b = city.join("buildings.geojson");
     let bounds = city.join("boundaries.geojson");
     let net = city.join("network.geojson");
-    let run = partition(tmp.path(), "synth", &["--buildings", s(&b), "--boundary", s(&bounds), "--barriers", s(&net)], 300, 500);
+    let run = partition(
+        tmp.path(),
+        "synth",
+        &["--buildings", s(&b), "--boundary", s(&bounds), "--barriers", s(&net)],
+        300,
+        500,
+    );
     let communities = polygons_of(&bounds, "community");
     check(&run, &buildings(&b), &communities, 300, 500);
     // Grid ids carry their community's code (CJ/T 349 style: 12-digit community code + sequence).
-    assert!(run.grids.iter().all(|(id, _, _)| id.len() >= 15 && id.chars().all(|c| c.is_ascii_digit())), "{:?}", run.grids.first());
+    assert!(
+        run.grids.iter().all(|(id, _, _)| id.len() >= 15 && id.chars().all(|c| c.is_ascii_digit())),
+        "{:?}",
+        run.grids.first()
+    );
 }
 
 fn export_buildings(dir: &Path, sample: &[PathBuf]) -> PathBuf {

@@ -13,7 +13,22 @@ fn ok(db: &str, args: &[&str]) -> String {
 
 fn partition_report(db: &str, dir: &std::path::Path, tag: &str) -> String {
     let rep = dir.join(format!("{tag}.json"));
-    ok(db, &["partition", "--community", "all", "--min", "300", "--max", "500", "--plan", tag, "--report", rep.to_str().expect("p")]);
+    ok(
+        db,
+        &[
+            "partition",
+            "--community",
+            "all",
+            "--min",
+            "300",
+            "--max",
+            "500",
+            "--plan",
+            tag,
+            "--report",
+            rep.to_str().expect("p"),
+        ],
+    );
     std::fs::read_to_string(rep).expect("report")
 }
 
