@@ -117,7 +117,9 @@ pub async fn run(db: &str, catalogue: Catalogue, args: PartitionArgs) -> Result<
             bail!("file mode needs --out grids.geojson and --assignment A.csv");
         };
         let opts = ReadOptions { catalogue, input_coords: args.input_coords, ..ReadOptions::default() };
+        let read_started = Instant::now();
         let layers = read_layers(buildings_path, &opts)?;
+        tracing::info!(buildings = layers.buildings.len(), ms = read_started.elapsed().as_millis() as u64, "read buildings");
         if layers.buildings.is_empty() {
             bail!("{}: no buildings", buildings_path.display());
         }
@@ -318,6 +320,7 @@ fn run_engine(
     let compound_polys: BTreeMap<&str, (&wangge_core::Compound, MultiPolygon<f64>)> =
         compounds.iter().map(|c| Ok((c.source_id.as_str(), (c, proj_mp(&c.area)?)))).collect::<Result<_>>()?;
 
+    let phase = Instant::now();
     let mut problems = Vec::with_capacity(inputs.len());
     for input in inputs {
         let mut bs = Vec::with_capacity(input.buildings.len());
@@ -392,6 +395,8 @@ fn run_engine(
         problems.push(problem);
     }
 
+    tracing::info!(communities = problems.len(), ms = phase.elapsed().as_millis() as u64, "prepared (atoms, mesh, adjacency)");
+    let phase = Instant::now();
     let prev_map: Option<BTreeMap<AtomId, String>> = previous.map(|rows| previous_by_atom(&problems, rows));
     let prev = prev_map.as_ref().map(|m| Previous { grid_of: m.clone() });
     let opts = Options { quota: *quota, seed };
@@ -417,6 +422,8 @@ fn run_engine(
             .collect()
     };
     bar.finish_and_clear();
+    tracing::info!(ms = phase.elapsed().as_millis() as u64, "partitioned");
+    let phase = Instant::now();
 
     let mut result = RunResult { assignments: Vec::new(), grids: Vec::new(), reports: Vec::new() };
     for (problem, mut outcome) in problems.iter().zip(outcomes) {
@@ -465,6 +472,7 @@ fn run_engine(
         }
         result.reports.push((problem.community.id.clone(), report));
     }
+    tracing::info!(ms = phase.elapsed().as_millis() as u64, "codes, polygons and reports");
     result.assignments.sort();
     result.grids.sort_by(|a, b| a.grid.cmp(&b.grid));
     Ok(result)
