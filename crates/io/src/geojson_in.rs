@@ -406,19 +406,18 @@ fn split_network(
 /// `docs/formats.md` for how features are recognised.
 pub fn read(path: &Path, bytes: &[u8], opts: &ReadOptions, dataset: &str) -> Result<(Layers, Vec<String>)> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| IoError::Malformed {
+    let mut root: Value = serde_json::from_slice(bytes).map_err(|e| IoError::Malformed {
         path: path.to_path_buf(),
         format: "GeoJSON",
         reason: format!("{e} (line {}, column {})", e.line(), e.column()),
     })?;
     let malformed = |reason: String| IoError::Malformed { path: path.to_path_buf(), format: "GeoJSON", reason };
-    let kind = root.get("type").and_then(Value::as_str).unwrap_or("");
-    let features: Vec<Value> = match kind {
-        "FeatureCollection" => root
-            .get("features")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| malformed("a FeatureCollection without a `features` array".into()))?,
+    let kind = root.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+    let features: Vec<Value> = match kind.as_str() {
+        "FeatureCollection" => match root.get_mut("features").map(Value::take) {
+            Some(Value::Array(a)) => a,
+            _ => return Err(malformed("a FeatureCollection without a `features` array".into())),
+        },
         "Feature" => vec![root.clone()],
         other => return Err(malformed(format!("expected a FeatureCollection or a Feature, found type {other:?}"))),
     };
