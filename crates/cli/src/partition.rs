@@ -119,7 +119,11 @@ pub async fn run(db: &str, catalogue: Catalogue, args: PartitionArgs) -> Result<
         let opts = ReadOptions { catalogue, input_coords: args.input_coords, ..ReadOptions::default() };
         let read_started = Instant::now();
         let layers = read_layers(buildings_path, &opts)?;
-        tracing::info!(buildings = layers.buildings.len(), ms = read_started.elapsed().as_millis() as u64, "read buildings");
+        tracing::info!(
+            buildings = layers.buildings.len(),
+            ms = read_started.elapsed().as_millis() as u64,
+            "read buildings"
+        );
         if layers.buildings.is_empty() {
             bail!("{}: no buildings", buildings_path.display());
         }
@@ -395,7 +399,11 @@ fn run_engine(
         problems.push(problem);
     }
 
-    tracing::info!(communities = problems.len(), ms = phase.elapsed().as_millis() as u64, "prepared (atoms, mesh, adjacency)");
+    tracing::info!(
+        communities = problems.len(),
+        ms = phase.elapsed().as_millis() as u64,
+        "prepared (atoms, mesh, adjacency)"
+    );
     let phase = Instant::now();
     let prev_map: Option<BTreeMap<AtomId, String>> = previous.map(|rows| previous_by_atom(&problems, rows));
     let prev = prev_map.as_ref().map(|m| Previous { grid_of: m.clone() });

@@ -3,8 +3,10 @@
 //!
 //! The algorithm, in order:
 //!
-//! 1. **Contract**: every compound that fits in one grid (households ≤ max) becomes one node (each
-//!    connected piece of it), so it can never be split; other atoms are nodes of their own.
+//! 1. **Contract**: every compound that fits in one grid (households ≤ max) becomes one node, so it
+//!    can never be split; when its buildings touch only through outside buildings, the chain of
+//!    those with the fewest households joins the node too (a note names them), so the node stays
+//!    connected; other atoms are nodes of their own.
 //! 2. **Regions**: the nodes are grouped into the pieces that barrier lines (major roads, railways,
 //!    rivers) cut the community into. A region that cannot be divided into grids within the quota
 //!    on its own (e.g. a compound of 212 households cut off by a road, with a minimum of 300) is
@@ -89,6 +91,7 @@ pub fn partition(problem: &Problem, opts: &Options, previous: Option<&Previous>)
         };
     }
     let g = Graph::build(problem, q.max);
+    notes.extend(g.notes.iter().cloned());
     let from_prev = previous.and_then(|p| previous_labels(problem, &g, p));
     let stable = from_prev.is_some();
     let (labels, prev_ids) = match from_prev {

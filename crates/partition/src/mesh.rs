@@ -1,9 +1,11 @@
 //! One triangulation per community, shared by the adjacency and the grid polygons.
 //!
 //! A constrained Delaunay triangulation (spade) of every atom's *sites* — its building footprint's
-//! vertices (at most [`MAX_FOOTPRINT_VERTICES`] per polygon, evenly strided, and long sides
-//! densified to [`FOOTPRINT_SPACING_M`]) and its representative
-//! point (its *anchor*) — with the region's rings as constraint edges: the community boundary, or
+//! vertices (at most [`MAX_FOOTPRINT_VERTICES`] per polygon, evenly strided) and its representative
+//! point (its *anchor*) — with the footprints' sides as constraint edges (so no triangle crosses a
+//! building: buildings on either side of a long building do not touch through it; sides crossing
+//! other footprints are split there) and the region's rings as constraint edges marked as its
+//! outline: the community boundary, or
 //! without one the buildings' closed area buffered by [`BUFFER_M`]. A building split into k unit
 //! (or floor) atoms has its footprint cut into k slices across its long axis, in proportion to the
 //! atoms' households; each atom gets the vertices of its own slice and the slice's interior point as
@@ -32,10 +34,11 @@
 //! vertex (its *host*) as a leaf of the adjacency.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use geo::{
     Area, BooleanOps, Buffer, Coord, InteriorPoint, LineString, MinimumRotatedRect, MultiPolygon, Point, Polygon,
+    Simplify,
 };
 use spade::handles::{FixedFaceHandle, FixedVertexHandle, InnerTag};
 use spade::{ConstrainedDelaunayTriangulation, HasPosition, Point2, Triangulation};
@@ -48,12 +51,12 @@ pub const BUFFER_M: f64 = 30.0;
 /// Starting "closing" distance for the buildings' area without boundary: triangles whose edges are all
 /// shorter than this are inside (raised until the area is in one piece).
 pub const CLOSE_M: f64 = 2.0 * BUFFER_M;
+/// Tolerance for simplifying the buildings' closed area before buffering it, metres.
+const SIMPLIFY_M: f64 = 2.0;
 /// Region rings are densified to at most this spacing, metres, so borders meet them smoothly.
 pub const DENSIFY_M: f64 = 5.0;
 /// At most this many footprint vertices per polygon of a footprint (or slice), evenly strided.
 pub const MAX_FOOTPRINT_VERTICES: usize = 24;
-/// Footprint sides are densified to at most this spacing, metres (see [`MAX_FOOTPRINT_VERTICES`]).
-pub const FOOTPRINT_SPACING_M: f64 = 8.0;
 /// Spacing of the points of a split building without a footprint, metres.
 const UNIT_SPACING_M: f64 = 1.0;
 /// Shift applied to an anchor that falls on another atom's anchor, metres.
@@ -78,7 +81,9 @@ impl HasPosition for Site {
     }
 }
 
-pub(crate) type Cdt = ConstrainedDelaunayTriangulation<Site>;
+/// The triangulation; an undirected edge's data is `true` when it lies on the region's outline
+/// (footprint sides are constraint edges too, but do not bound the region).
+pub(crate) type Cdt = ConstrainedDelaunayTriangulation<Site, (), bool>;
 
 /// The triangulation of a community with every vertex's owner atom (see the module docs).
 #[derive(Debug, Clone, Default)]
@@ -142,19 +147,26 @@ impl Mesh {
         if n == 0 {
             return Ok(Mesh::default());
         }
-        let sites = sites_of(atoms);
-        let mut cdt =
-            Cdt::bulk_load(sites).map_err(|e| PartitionError::Geometry(format!("triangulation failed: {e:?}")))?;
+        let (sites, sides) = sites_of(atoms);
+        let mut conflicts: Vec<[usize; 2]> = Vec::new();
+        let mut cdt = Cdt::try_bulk_load_cdt(sites, sides, |e| conflicts.push(e))
+            .map_err(|e| PartitionError::Geometry(format!("triangulation failed: {e:?}")))?;
+        // Footprint sides crossing other footprints' sides: split at the crossings (free vertices).
+        for [a, b] in conflicts {
+            let (a, b) = (FixedVertexHandle::from_index(a), FixedVertexHandle::from_index(b));
+            cdt.add_constraint_and_split(a, b, |pos| Site { pos, owner: FREE, anchor: false });
+        }
         let region: MultiPolygon<f64> = match boundary {
             Some(b) => MultiPolygon::new(vec![b.clone()]),
             None => closed_buffered_area(&cdt),
         };
+        let mut on_outline = false;
         for poly in &region.0 {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                add_ring(&mut cdt, ring);
+                on_outline |= add_ring(&mut cdt, ring);
             }
         }
-        let inside = inside_faces(&cdt, !region.0.is_empty());
+        let inside = inside_faces(&cdt, on_outline);
         let mut mesh = Mesh {
             cdt,
             inside,
@@ -363,12 +375,16 @@ impl Mesh {
     }
 }
 
+/// Footprint rings (strided sides) of one atom.
+type Rings = Vec<Vec<Coord<f64>>>;
+
 /// The sites of every atom (see the module docs), deduplicated by position (anchors first, then the
-/// lower atom). Updates the points of split buildings' atoms and nudges coinciding anchors.
-fn sites_of(atoms: &mut [Atom]) -> Vec<Site> {
+/// lower atom), and the footprint sides as pairs of site indices (constraint edges). Updates the
+/// points of split buildings' atoms and nudges coinciding anchors.
+fn sites_of(atoms: &mut [Atom]) -> (Vec<Site>, Vec<[usize; 2]>) {
     let n = atoms.len();
-    let mut sites: Vec<Site> = Vec::with_capacity(n * 8);
-    let mut own: Vec<Vec<Coord<f64>>> = vec![Vec::new(); n];
+    let mut sites: Vec<Site> = Vec::with_capacity(n * 6);
+    let mut own: Vec<Rings> = vec![Vec::new(); n];
     // Atoms are sorted by id, so a building's atoms are consecutive.
     let mut s = 0;
     while s < n {
@@ -378,15 +394,15 @@ fn sites_of(atoms: &mut [Atom]) -> Vec<Site> {
         }
         if t - s == 1 {
             if let Some(fp) = &atoms[s].footprint {
-                own[s] = strided_vertices(fp);
+                own[s] = strided_rings(fp);
             }
         } else {
             let weights: Vec<u32> = atoms[s..t].iter().map(|a| a.households.max(1)).collect();
             let sliced = atoms[s].footprint.as_ref().and_then(|fp| slices(fp, &weights));
             match sliced {
                 Some(sl) => {
-                    for (k, (verts, anchor)) in sl.into_iter().enumerate() {
-                        own[s + k] = verts;
+                    for (k, (rings, anchor)) in sl.into_iter().enumerate() {
+                        own[s + k] = rings;
                         atoms[s + k].point = anchor;
                     }
                 }
@@ -417,9 +433,9 @@ fn sites_of(atoms: &mut [Atom]) -> Vec<Site> {
         a.point = Point(c);
         sites.push(Site { pos: Point2::new(c.x, c.y), owner: i as u32, anchor: true });
     }
-    for (i, cs) in own.into_iter().enumerate() {
-        for c in cs {
-            if c.x.is_finite() && c.y.is_finite() && !taken.contains(&key(c)) {
+    for (i, rings) in own.iter().enumerate() {
+        for c in rings.iter().flatten() {
+            if c.x.is_finite() && c.y.is_finite() && !taken.contains(&key(*c)) {
                 sites.push(Site { pos: Point2::new(c.x, c.y), owner: i as u32, anchor: false });
             }
         }
@@ -437,45 +453,43 @@ fn sites_of(atoms: &mut [Atom]) -> Vec<Site> {
         }
         last = Some(s.pos);
     }
-    out
-}
-
-/// The exterior vertices of each polygon, at most [`MAX_FOOTPRINT_VERTICES`] each (evenly strided),
-/// with the sides of the strided ring densified to at most [`FOOTPRINT_SPACING_M`] (or its perimeter
-/// / [`MAX_FOOTPRINT_VERTICES`] when longer), so that a long building separates the buildings on
-/// its two sides in the mesh.
-fn strided_vertices(mp: &MultiPolygon<f64>) -> Vec<Coord<f64>> {
-    let mut out = Vec::new();
-    for poly in &mp.0 {
-        let ring = &poly.exterior().0;
-        let n = ring.len().saturating_sub(1);
-        let step = n.div_ceil(MAX_FOOTPRINT_VERTICES).max(1);
-        let kept: Vec<Coord<f64>> = ring.iter().take(n).step_by(step).copied().collect();
-        let m = kept.len();
-        let side = |i: usize| {
-            let (a, b) = (kept[i], kept[(i + 1) % m]);
-            (a, b, (b.x - a.x).hypot(b.y - a.y))
-        };
-        let perimeter: f64 = (0..m).map(|i| side(i).2).sum();
-        let spacing = FOOTPRINT_SPACING_M.max(perimeter / MAX_FOOTPRINT_VERTICES as f64);
-        for i in 0..m {
-            let (a, b, len) = side(i);
-            out.push(a);
-            if m < 2 || !len.is_finite() {
-                continue;
-            }
-            let k = (len / spacing).ceil() as usize;
-            for j in 1..k {
-                let t = j as f64 / k as f64;
-                out.push(Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) });
+    // Footprint sides between the sites at their ends.
+    let index: HashMap<(u64, u64), usize> =
+        out.iter().enumerate().map(|(i, s)| ((s.pos.x.to_bits(), s.pos.y.to_bits()), i)).collect();
+    let mut sides: Vec<[usize; 2]> = Vec::new();
+    for ring in own.iter().flatten() {
+        let ids: Vec<usize> = ring.iter().filter_map(|c| index.get(&key(*c)).copied()).collect();
+        if ids.len() < 2 {
+            continue;
+        }
+        for k in 0..ids.len() {
+            let (a, b) = (ids[k], ids[(k + 1) % ids.len()]);
+            if a != b {
+                sides.push([a.min(b), a.max(b)]);
             }
         }
     }
-    out
+    sides.sort_unstable();
+    sides.dedup();
+    (out, sides)
+}
+
+/// The exterior ring of each polygon (without its closing point), at most
+/// [`MAX_FOOTPRINT_VERTICES`] vertices each (evenly strided). Its sides become constraint edges, so
+/// no triangle crosses a building: a long building separates the buildings on its two sides.
+fn strided_rings(mp: &MultiPolygon<f64>) -> Rings {
+    mp.0.iter()
+        .map(|poly| {
+            let ring = &poly.exterior().0;
+            let n = ring.len().saturating_sub(1);
+            let step = n.div_ceil(MAX_FOOTPRINT_VERTICES).max(1);
+            ring.iter().take(n).step_by(step).copied().collect()
+        })
+        .collect()
 }
 
 /// One slice of a split building's footprint: its sites and its interior point.
-type Slice = (Vec<Coord<f64>>, Point<f64>);
+type Slice = (Rings, Point<f64>);
 
 /// A footprint cut into `weights.len()` slices across its long axis (the longer side of its minimum
 /// rotated rectangle), with areas in proportion to the weights, in order along the axis. Each slice:
@@ -538,7 +552,7 @@ fn slices(fp: &MultiPolygon<f64>, weights: &[u32]) -> Option<Vec<Slice>> {
         let strip =
             Polygon::new(LineString::new(vec![at(t0, s0), at(t1, s0), at(t1, s1), at(t0, s1), at(t0, s0)]), vec![]);
         let piece = fp.intersection(&MultiPolygon::new(vec![strip]));
-        let verts = strided_vertices(&piece);
+        let verts = strided_rings(&piece);
         let mid = at(0.5 * (t0.max(tmin) + t1.min(tmax)), 0.5 * (smin + smax));
         let anchor = piece.interior_point().unwrap_or(Point(mid));
         out.push((verts, anchor));
@@ -578,8 +592,9 @@ fn clipped_area(ring: &LineString<f64>, u: Coord<f64>, t: f64) -> f64 {
     (0.5 * twice).abs()
 }
 
-/// Inserts a ring (densified) as constraint edges, splitting at any crossing; free vertices.
-fn add_ring(cdt: &mut Cdt, ring: &LineString<f64>) {
+/// Inserts a ring (densified) as constraint edges marked as the outline, splitting at any crossing
+/// (free vertices). True when any edge was marked.
+fn add_ring(cdt: &mut Cdt, ring: &LineString<f64>) -> bool {
     let mut pts: Vec<Coord<f64>> = Vec::new();
     for seg in ring.lines() {
         let len = (seg.end.x - seg.start.x).hypot(seg.end.y - seg.start.y);
@@ -610,22 +625,27 @@ fn add_ring(cdt: &mut Cdt, ring: &LineString<f64>) {
         }
     }
     if handles.len() < 3 {
-        return;
+        return false;
     }
+    let mut marked = false;
     for i in 0..handles.len() {
         let (a, b) = (handles[i], handles[(i + 1) % handles.len()]);
         if a != b {
-            cdt.add_constraint_and_split(a, b, |pos| Site { pos, owner: FREE, anchor: false });
+            for e in cdt.add_constraint_and_split(a, b, |pos| Site { pos, owner: FREE, anchor: false }) {
+                *cdt.undirected_edge_data_mut(e.as_undirected()).data_mut() = true;
+                marked = true;
+            }
         }
     }
+    marked
 }
 
-/// Which faces (by index) are inside the region: parity of constraint edges crossed from the
-/// outer face. Without constraints, every inner face.
-fn inside_faces(cdt: &Cdt, constrained: bool) -> Vec<bool> {
+/// Which faces (by index) are inside the region: parity of outline edges crossed from the outer
+/// face. Without an outline, every inner face.
+fn inside_faces(cdt: &Cdt, outlined: bool) -> Vec<bool> {
     let nf = cdt.num_all_faces();
     let mut inside = vec![false; nf];
-    if !constrained || cdt.num_constraints() == 0 {
+    if !outlined {
         for f in cdt.inner_faces() {
             inside[f.fix().index()] = true;
         }
@@ -640,7 +660,7 @@ fn inside_faces(cdt: &Cdt, constrained: bool) -> Vec<bool> {
                 let fi = inner.fix().index();
                 if !seen[fi] {
                     seen[fi] = true;
-                    let s = cdt.is_constraint_edge(e.fix().as_undirected());
+                    let s = *e.as_undirected().data().data();
                     inside[fi] = s;
                     stack.push((inner.fix(), s));
                 }
@@ -655,7 +675,7 @@ fn inside_faces(cdt: &Cdt, constrained: bool) -> Vec<bool> {
                 continue;
             }
             seen[oi] = true;
-            let s = state ^ cdt.is_constraint_edge(e.fix().as_undirected());
+            let s = state ^ *e.as_undirected().data().data();
             inside[oi] = s;
             stack.push((other.fix(), s));
         }
@@ -702,7 +722,9 @@ fn closed_buffered_area(cdt: &Cdt) -> MultiPolygon<f64> {
         let pts: geo::MultiPoint<f64> = cdt.vertices().map(|v| Point::new(v.position().x, v.position().y)).collect();
         return largest(pts.buffer(BUFFER_M));
     }
-    largest(poly.buffer(BUFFER_M))
+    // Simplified first (the buffer's cost grows with the vertices): sites stay at least
+    // BUFFER_M - SIMPLIFY_M inside.
+    largest(poly.simplify(SIMPLIFY_M).buffer(BUFFER_M))
 }
 
 /// The largest polygon (the buffer of one connected shape is one polygon, barring numerical slivers).

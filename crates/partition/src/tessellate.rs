@@ -72,7 +72,6 @@ pub fn tessellate(problem: &Problem, plan: &Plan) -> Result<Vec<Polygon<f64>>, P
     }
     let labels = absorb_orphans(cdt, &mesh.inside, labels, &is_anchor);
     check_pieces(problem, plan, &labels)?;
-
     let rings = outline_rings(cdt, &mesh.inside, &labels);
     let mut by_grid: Vec<Vec<LineString<f64>>> = vec![Vec::new(); grids];
     for (label, ring) in rings {
@@ -183,6 +182,10 @@ fn absorb_orphans(cdt: &Cdt, inside: &[bool], mut label: Vec<u32>, is_anchor: &[
             if used[i] && is_anchor[i] {
                 anchored[uf.find(i)] = true;
             }
+        }
+        // Every piece holds a building point: nothing to absorb.
+        if (0..n).all(|i| !used[i] || label[i] == FREE || anchored[uf.find(i)]) {
+            break;
         }
         // Borders of orphan pieces with anchored neighbours: piece root → (label → length).
         let mut border: HashMap<usize, HashMap<u32, f64>> = HashMap::new();

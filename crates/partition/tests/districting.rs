@@ -166,6 +166,58 @@ fn compounds_that_fit_stay_whole() {
     assert_eq!(hh.len(), 8);
 }
 
+/// A compound whose two buildings do not touch in the adjacency (the props regression: its
+/// buildings sit in opposite corners with outside buildings between them).
+fn corners_compound(corner_households: u32) -> Community {
+    let mut bs = lattice(6, 4, 40);
+    for bi in bs.iter_mut() {
+        if bi.id == "B00-00" || bi.id == "B05-03" {
+            bi.compound = Some("Q".into());
+            bi.households = corner_households;
+        }
+    }
+    community(bs, vec![], vec![])
+}
+
+#[test]
+fn compound_in_pieces_is_joined_by_the_buildings_between() {
+    let q = quota(300, 500);
+    let p = prepare(corners_compound(10), &q).expect("prepare");
+    let ix = |id: &str| p.atoms.iter().position(|a| a.id.building == id).expect("atom");
+    let (a, z) = (ix("B00-00"), ix("B05-03"));
+    assert!(p.adjacency.of(AtomIx(a as u32)).iter().all(|c| c.to.0 as usize != z), "the corners do not touch");
+    // 22 × 40 + 2 × 10 = 900 households: 2 grids, the compound (20) whole in one of them.
+    let out = partition(&p, &opts(q), None);
+    let hh = check(&p, &out, &q);
+    assert_eq!(out.plan.grid_of[a], out.plan.grid_of[z], "compound Q split: {hh:?}");
+    assert!(hh.iter().all(|&h| q.holds(h)), "{hh:?}");
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.starts_with("compound Q (20 households) lies in 2 pieces") && n.contains("kept in one grid")),
+        "{:?}",
+        out.notes
+    );
+    assert_eq!(partition(&p, &opts(q), None).plan, out.plan, "deterministic");
+}
+
+#[test]
+fn compound_in_pieces_too_heavy_to_join_is_split_and_said() {
+    // The corners hold 200 each (400 ≤ 500), but any chain between them passes ≥ 4 buildings of
+    // 40 (160 > the 100 left): no grid within the maximum holds the compound whole and connected.
+    let q = quota(300, 500);
+    let p = prepare(corners_compound(200), &q).expect("prepare");
+    let out = partition(&p, &opts(q), None);
+    assert!(
+        out.notes.iter().any(|n| n.starts_with("compound Q (400 households)") && n.ends_with("it is split")),
+        "{:?}",
+        out.notes
+    );
+    let hh = out.plan.households(&p.atoms);
+    assert!(pieces(&p, &out.plan).iter().all(|&k| k == 1), "contiguous");
+    assert!(hh.iter().all(|&h| q.holds(h)) || !out.infeasible.is_empty(), "{hh:?}");
+}
+
 #[test]
 fn barrier_is_respected_when_possible() {
     // Two halves of 50 buildings × 40 = 2,000 households each, split by 长江路 at x = 90.
