@@ -254,11 +254,29 @@ fn split_by_boundary(
     regions: &[wangge_core::Region],
     path: &std::path::Path,
 ) -> Result<Vec<Input>> {
+    use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
     let mut groups: Vec<Vec<Building>> = vec![Vec::new(); regions.len()];
     let mut outside = Vec::new();
+    // An R-tree of the polygons' boxes: a city has tens of thousands of communities.
+    let index: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
+        regions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let b = r.area.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_aabb(AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y])),
+                    i,
+                ))
+            })
+            .collect(),
+    );
+    let containing = |p: Point<f64>| {
+        index.locate_all_at_point(&[p.x(), p.y()]).map(|g| g.data).filter(|&i| regions[i].area.intersects(&p)).min()
+    };
     for b in buildings {
         let p = point_of(&b.shape);
-        match p.and_then(|p| regions.iter().position(|r| r.area.intersects(&p))) {
+        match p.and_then(containing) {
             Some(i) => groups[i].push(b.clone()),
             None => outside.push(b.source_id.clone()),
         }
@@ -321,83 +339,107 @@ fn run_engine(
             barrier_lines.push((f, k, frame.project(&l)?));
         }
     }
+    // Barrier lines by their boxes, so each community finds its own among a city's.
+    let barrier_index: rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>> =
+        rstar::RTree::bulk_load(
+            barrier_lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, _, l))| {
+                    let b = l.bounding_rect()?;
+                    Some(rstar::primitives::GeomWithData::new(
+                        rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                        i,
+                    ))
+                })
+                .collect(),
+        );
     let compound_polys: BTreeMap<&str, (&wangge_core::Compound, MultiPolygon<f64>)> =
         compounds.iter().map(|c| Ok((c.source_id.as_str(), (c, proj_mp(&c.area)?)))).collect::<Result<_>>()?;
 
     let phase = Instant::now();
-    let mut problems = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let mut bs = Vec::with_capacity(input.buildings.len());
-        let mut member_points: BTreeMap<String, Vec<Point<f64>>> = BTreeMap::new();
-        for b in &input.buildings {
-            let Some(p) = point_of(&b.shape) else { continue };
-            let point = frame.project(&p)?;
-            let footprint = match &b.shape {
-                Shape::Footprint(mp) => Some(proj_mp(mp)?),
-                Shape::Point(_) => None,
-            };
-            if let Some(c) = &b.compound {
-                member_points.entry(c.clone()).or_default().push(point);
-            }
-            bs.push(BuildingInput {
-                id: b.source_id.clone(),
-                households: b.households.count,
-                units: b.units.iter().map(|u| (u.label.clone(), u.households)).collect(),
-                point,
-                footprint,
-                compound: b.compound.clone(),
-            });
-        }
-        // Compounds the buildings name: their outline when known, else the hull of their buildings.
-        let cs: Vec<CompoundInput> = member_points
-            .iter()
-            .map(|(id, pts)| match compound_polys.get(id.as_str()) {
-                Some((c, area)) => CompoundInput { id: id.clone(), name: c.name.clone(), area: area.clone() },
-                None => CompoundInput {
-                    id: id.clone(),
-                    name: None,
-                    area: MultiPolygon(vec![MultiPoint(pts.clone()).convex_hull()]),
-                },
+    let problems: Vec<Problem> = {
+        use rayon::prelude::*;
+        inputs
+            .into_par_iter()
+            .map(|input| -> Result<Problem> {
+                let mut bs = Vec::with_capacity(input.buildings.len());
+                let mut member_points: BTreeMap<String, Vec<Point<f64>>> = BTreeMap::new();
+                for b in &input.buildings {
+                    let Some(p) = point_of(&b.shape) else { continue };
+                    let point = frame.project(&p)?;
+                    let footprint = match &b.shape {
+                        Shape::Footprint(mp) => Some(proj_mp(mp)?),
+                        Shape::Point(_) => None,
+                    };
+                    if let Some(c) = &b.compound {
+                        member_points.entry(c.clone()).or_default().push(point);
+                    }
+                    bs.push(BuildingInput {
+                        id: b.source_id.clone(),
+                        households: b.households.count,
+                        units: b.units.iter().map(|u| (u.label.clone(), u.households)).collect(),
+                        point,
+                        footprint,
+                        compound: b.compound.clone(),
+                    });
+                }
+                // Compounds the buildings name: their outline when known, else the hull of their buildings.
+                let cs: Vec<CompoundInput> = member_points
+                    .iter()
+                    .map(|(id, pts)| match compound_polys.get(id.as_str()) {
+                        Some((c, area)) => CompoundInput { id: id.clone(), name: c.name.clone(), area: area.clone() },
+                        None => CompoundInput {
+                            id: id.clone(),
+                            name: None,
+                            area: MultiPolygon(vec![MultiPoint(pts.clone()).convex_hull()]),
+                        },
+                    })
+                    .collect();
+                let boundary: Option<Polygon<f64>> = match &input.boundary {
+                    Some(mp) => largest(proj_mp(mp)?),
+                    None => None,
+                };
+                let bbox = MultiPoint(bs.iter().map(|b| b.point).collect::<Vec<_>>()).bounding_rect();
+                let mut near: Vec<usize> = match bbox {
+                    Some(a) => {
+                        let pad = 200.0;
+                        let env = rstar::AABB::from_corners(
+                            [a.min().x - pad, a.min().y - pad],
+                            [a.max().x + pad, a.max().y + pad],
+                        );
+                        barrier_index.locate_in_envelope_intersecting(&env).map(|g| g.data).collect()
+                    }
+                    None => Vec::new(),
+                };
+                near.sort_unstable();
+                let bars: Vec<Barrier> = near
+                    .into_iter()
+                    .map(|i| {
+                        let (f, k, l) = &barrier_lines[i];
+                        Barrier {
+                            id: if *k == 0 { f.source_id.clone() } else { format!("{}:{k}", f.source_id) },
+                            kind: f.class.clone(),
+                            name: f.name.clone(),
+                            line: l.clone(),
+                        }
+                    })
+                    .collect();
+                let community = Community {
+                    id: input.id.clone(),
+                    name: input.name.clone(),
+                    code: input.code.clone(),
+                    boundary,
+                    buildings: bs,
+                    compounds: cs,
+                    barriers: bars,
+                };
+                let problem = wangge_partition::atoms::prepare(community, quota)
+                    .with_context(|| format!("community `{}`", input.name))?;
+                Ok(problem)
             })
-            .collect();
-        let boundary: Option<Polygon<f64>> = match &input.boundary {
-            Some(mp) => largest(proj_mp(mp)?),
-            None => None,
-        };
-        let bbox = MultiPoint(bs.iter().map(|b| b.point).collect::<Vec<_>>()).bounding_rect();
-        let near = |l: &geo::LineString<f64>| match (bbox, l.bounding_rect()) {
-            (Some(a), Some(b)) => {
-                let pad = 200.0;
-                b.max().x >= a.min().x - pad
-                    && b.min().x <= a.max().x + pad
-                    && b.max().y >= a.min().y - pad
-                    && b.min().y <= a.max().y + pad
-            }
-            _ => false,
-        };
-        let bars: Vec<Barrier> = barrier_lines
-            .iter()
-            .filter(|(_, _, l)| near(l))
-            .map(|(f, k, l)| Barrier {
-                id: if *k == 0 { f.source_id.clone() } else { format!("{}:{k}", f.source_id) },
-                kind: f.class.clone(),
-                name: f.name.clone(),
-                line: l.clone(),
-            })
-            .collect();
-        let community = Community {
-            id: input.id.clone(),
-            name: input.name.clone(),
-            code: input.code.clone(),
-            boundary,
-            buildings: bs,
-            compounds: cs,
-            barriers: bars,
-        };
-        let problem = wangge_partition::atoms::prepare(community, quota)
-            .with_context(|| format!("community `{}`", input.name))?;
-        problems.push(problem);
-    }
+            .collect::<Result<Vec<_>>>()?
+    };
 
     tracing::info!(
         communities = problems.len(),
@@ -433,52 +475,70 @@ fn run_engine(
     tracing::info!(ms = phase.elapsed().as_millis() as u64, "partitioned");
     let phase = Instant::now();
 
-    let mut result = RunResult { assignments: Vec::new(), grids: Vec::new(), reports: Vec::new() };
-    for (problem, mut outcome) in problems.iter().zip(outcomes) {
-        wangge_partition::codes::assign_codes(problem, &mut outcome.plan, prev_map.as_ref());
-        let polygons = wangge_partition::tessellate::tessellate(problem, &outcome.plan)
-            .with_context(|| format!("grid polygons of community `{}`", problem.community.name))?;
-        let report = metrics::report(problem, &outcome.plan, quota, &polygons, &outcome, started.elapsed());
-        let plan = &outcome.plan;
-        let households = plan.households(&problem.atoms);
-        let mut buildings_in: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); plan.grids()];
-        for (a, g) in problem.atoms.iter().zip(&plan.grid_of) {
-            buildings_in[g.0 as usize].insert(a.id.building.as_str());
-        }
-        for (gi, grid_id) in plan.grid_ids.iter().enumerate() {
-            let area = polygons.get(gi).map(|p| frame.unproject(p)).transpose()?;
-            result.grids.push(PlanGrid {
-                grid: grid_id.clone(),
-                community: problem.community.id.clone(),
-                households: households[gi],
-                buildings: buildings_in[gi].len() as u32,
-                area,
-            });
-        }
-        // One row per building when it is whole in one grid, else one row per unit.
-        let mut by_building: BTreeMap<&str, Vec<(&AtomId, &str)>> = BTreeMap::new();
-        for (a, g) in problem.atoms.iter().zip(&plan.grid_of) {
-            by_building.entry(a.id.building.as_str()).or_default().push((&a.id, plan.grid_ids[g.0 as usize].as_str()));
-        }
-        for (b, atoms) in by_building {
-            let grids: BTreeSet<&str> = atoms.iter().map(|(_, g)| *g).collect();
-            if grids.len() == 1 {
-                result.assignments.push(PlanAssignment {
-                    building: b.to_string(),
-                    unit: None,
-                    grid: atoms[0].1.to_string(),
-                });
-            } else {
-                for (id, g) in atoms {
-                    result.assignments.push(PlanAssignment {
-                        building: b.to_string(),
-                        unit: id.unit.clone(),
-                        grid: g.to_string(),
+    // Codes, polygons and reports of every community, in parallel, merged in community order.
+    let parts: Vec<RunResult> = {
+        use rayon::prelude::*;
+        problems
+            .par_iter()
+            .zip(outcomes.into_par_iter())
+            .map(|(problem, mut outcome)| -> Result<RunResult> {
+                let mut result = RunResult { assignments: Vec::new(), grids: Vec::new(), reports: Vec::new() };
+                wangge_partition::codes::assign_codes(problem, &mut outcome.plan, prev_map.as_ref());
+                let polygons = wangge_partition::tessellate::tessellate(problem, &outcome.plan)
+                    .with_context(|| format!("grid polygons of community `{}`", problem.community.name))?;
+                let report = metrics::report(problem, &outcome.plan, quota, &polygons, &outcome, started.elapsed());
+                let plan = &outcome.plan;
+                let households = plan.households(&problem.atoms);
+                let mut buildings_in: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); plan.grids()];
+                for (a, g) in problem.atoms.iter().zip(&plan.grid_of) {
+                    buildings_in[g.0 as usize].insert(a.id.building.as_str());
+                }
+                for (gi, grid_id) in plan.grid_ids.iter().enumerate() {
+                    let area = polygons.get(gi).map(|p| frame.unproject(p)).transpose()?;
+                    result.grids.push(PlanGrid {
+                        grid: grid_id.clone(),
+                        community: problem.community.id.clone(),
+                        households: households[gi],
+                        buildings: buildings_in[gi].len() as u32,
+                        area,
                     });
                 }
-            }
-        }
-        result.reports.push((problem.community.id.clone(), report));
+                // One row per building when it is whole in one grid, else one row per unit.
+                let mut by_building: BTreeMap<&str, Vec<(&AtomId, &str)>> = BTreeMap::new();
+                for (a, g) in problem.atoms.iter().zip(&plan.grid_of) {
+                    by_building
+                        .entry(a.id.building.as_str())
+                        .or_default()
+                        .push((&a.id, plan.grid_ids[g.0 as usize].as_str()));
+                }
+                for (b, atoms) in by_building {
+                    let grids: BTreeSet<&str> = atoms.iter().map(|(_, g)| *g).collect();
+                    if grids.len() == 1 {
+                        result.assignments.push(PlanAssignment {
+                            building: b.to_string(),
+                            unit: None,
+                            grid: atoms[0].1.to_string(),
+                        });
+                    } else {
+                        for (id, g) in atoms {
+                            result.assignments.push(PlanAssignment {
+                                building: b.to_string(),
+                                unit: id.unit.clone(),
+                                grid: g.to_string(),
+                            });
+                        }
+                    }
+                }
+                result.reports.push((problem.community.id.clone(), report));
+                Ok(result)
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    let mut result = RunResult { assignments: Vec::new(), grids: Vec::new(), reports: Vec::new() };
+    for part in parts {
+        result.assignments.extend(part.assignments);
+        result.grids.extend(part.grids);
+        result.reports.extend(part.reports);
     }
     tracing::info!(ms = phase.elapsed().as_millis() as u64, "codes, polygons and reports");
     result.assignments.sort();
