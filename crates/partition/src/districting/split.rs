@@ -184,25 +184,7 @@ fn enumerate(g: &Graph, set: &[u32], lo: u64, hi: u64) -> Option<(Vec<u32>, Vec<
     }
     let w: Vec<u64> = set.iter().map(|&v| g.w[v as usize]).collect();
     let full: u64 = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-    let connected = |mask: u64| -> bool {
-        if mask == 0 {
-            return false;
-        }
-        let mut reach = mask & mask.wrapping_neg();
-        loop {
-            let mut next = reach;
-            let mut m = reach;
-            while m != 0 {
-                let i = m.trailing_zeros() as usize;
-                m &= m - 1;
-                next |= nbr[i] & mask;
-            }
-            if next == reach {
-                return reach == mask;
-            }
-            reach = next;
-        }
-    };
+    let connected = |mask: u64| -> bool { mask != 0 && mask_connected(&nbr, mask) };
     let spread = |mask: u64| -> f64 {
         let (mut c, mut sx, mut sy, mut sq) = (0.0, 0.0, 0.0, 0.0);
         let mut m = mask;
@@ -441,23 +423,7 @@ impl Peel {
         w.div_ceil(self.max.max(1)) <= w / self.min.max(1)
     }
     fn connected(&self, mask: u64) -> bool {
-        if mask == 0 {
-            return true;
-        }
-        let mut reach = mask & mask.wrapping_neg();
-        loop {
-            let mut next = reach;
-            let mut m = reach;
-            while m != 0 {
-                let i = m.trailing_zeros() as usize;
-                m &= m - 1;
-                next |= self.nbr[i] & mask;
-            }
-            if next == reach {
-                return reach == mask;
-            }
-            reach = next;
-        }
+        mask == 0 || mask_connected(&self.nbr, mask)
     }
     fn spread(&self, mut m: u64) -> f64 {
         let (mut c, mut sx, mut sy, mut sq) = (0.0, 0.0, 0.0, 0.0);
@@ -530,5 +496,24 @@ impl Peel {
             out.pop();
         }
         false
+    }
+}
+
+/// True when the nodes of the non-empty bit set `mask` are connected through `nbr` (bit masks of
+/// each node's neighbours), by flooding from its lowest node.
+fn mask_connected(nbr: &[u64], mask: u64) -> bool {
+    let mut reach = mask & mask.wrapping_neg();
+    loop {
+        let mut next = reach;
+        let mut m = reach;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            next |= nbr[i] & mask;
+        }
+        if next == reach {
+            return reach == mask;
+        }
+        reach = next;
     }
 }
