@@ -2,7 +2,7 @@
 //! household quota, from files (no store) or from the store (saved as a draft plan).
 
 use anyhow::{Context, Result, bail};
-use geo::{BoundingRect, ConvexHull, Intersects, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{BoundingRect, ConvexHull, MultiPoint, MultiPolygon, Point, Polygon};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -254,29 +254,11 @@ fn split_by_boundary(
     regions: &[wangge_core::Region],
     path: &std::path::Path,
 ) -> Result<Vec<Input>> {
-    use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
     let mut groups: Vec<Vec<Building>> = vec![Vec::new(); regions.len()];
     let mut outside = Vec::new();
-    // An R-tree of the polygons' boxes: a city has tens of thousands of communities.
-    let index: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
-        regions
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                let b = r.area.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_aabb(AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y])),
-                    i,
-                ))
-            })
-            .collect(),
-    );
-    let containing = |p: Point<f64>| {
-        index.locate_all_at_point(&[p.x(), p.y()]).map(|g| g.data).filter(|&i| regions[i].area.intersects(&p)).min()
-    };
+    let index = wangge_core::atlas::AreaIndex::new(regions.iter().map(|r| &r.area).collect());
     for b in buildings {
-        let p = point_of(&b.shape);
-        match p.and_then(containing) {
+        match b.shape.point().and_then(|p| index.containing(p).first().copied()) {
             Some(i) => groups[i].push(b.clone()),
             None => outside.push(b.source_id.clone()),
         }
@@ -303,13 +285,6 @@ fn split_by_boundary(
         .collect())
 }
 
-fn point_of(s: &Shape) -> Option<Point<f64>> {
-    match s {
-        Shape::Footprint(mp) => wangge_core::geometry::inside_point(mp),
-        Shape::Point(p) => Some(*p),
-    }
-}
-
 /// Projects the inputs, partitions every community (in parallel), gives grids their codes and
 /// polygons, and brings everything back to WGS84.
 fn run_engine(
@@ -321,7 +296,7 @@ fn run_engine(
     previous: Option<&[PlanAssignment]>,
 ) -> Result<RunResult> {
     let all_points: Vec<Point<f64>> =
-        inputs.iter().flat_map(|i| i.buildings.iter().filter_map(|b| point_of(&b.shape))).collect();
+        inputs.iter().flat_map(|i| i.buildings.iter().filter_map(|b| b.shape.point())).collect();
     let Some(extent) = MultiPoint(all_points).bounding_rect() else { bail!("no buildings to partition") };
     let frame = LocalFrame::for_lonlat(extent.center().x, extent.center().y)?;
     let proj_mp = |mp: &MultiPolygon<f64>| frame.project(mp);
@@ -366,7 +341,7 @@ fn run_engine(
                 let mut bs = Vec::with_capacity(input.buildings.len());
                 let mut member_points: BTreeMap<String, Vec<Point<f64>>> = BTreeMap::new();
                 for b in &input.buildings {
-                    let Some(p) = point_of(&b.shape) else { continue };
+                    let Some(p) = b.shape.point() else { continue };
                     let point = frame.project(&p)?;
                     let footprint = match &b.shape {
                         Shape::Footprint(mp) => Some(proj_mp(mp)?),

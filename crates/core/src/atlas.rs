@@ -328,36 +328,32 @@ pub struct Stats {
     pub register_rows: usize,
 }
 
-/// An R-tree of polygons for point-in-polygon look-ups, keeping the polygon's index.
-struct AreaIndex<'a> {
+/// An R-tree of polygons for point-in-polygon look-ups (communities, compounds, boundaries),
+/// built once; answers with the polygons' indexes.
+pub struct AreaIndex<'a> {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
     areas: Vec<&'a geo::MultiPolygon<f64>>,
 }
 
 impl<'a> AreaIndex<'a> {
-    fn new(areas: Vec<&'a geo::MultiPolygon<f64>>) -> Self {
+    /// Indexes `areas` (the answers are positions in this vector).
+    pub fn new(areas: Vec<&'a geo::MultiPolygon<f64>>) -> Self {
         let tree = box_index(areas.iter().map(|a| Bbox::of(*a)));
         Self { tree, areas }
     }
 
-    /// Indexes of the areas containing the point, smallest area first (ties by index).
-    fn containing(&self, p: geo::Point<f64>) -> Vec<usize> {
-        use geo::{Area, Contains};
+    /// Indexes of the areas containing the point (on the outline counts), smallest area first
+    /// (ties by index).
+    pub fn containing(&self, p: geo::Point<f64>) -> Vec<usize> {
+        use geo::{Area, Intersects};
         let mut hits: Vec<usize> = self
             .tree
             .locate_all_at_point(&[p.x(), p.y()])
             .map(|g| g.data)
-            .filter(|&i| self.areas[i].contains(&p))
+            .filter(|&i| self.areas[i].intersects(&p))
             .collect();
         hits.sort_by(|&a, &b| self.areas[a].unsigned_area().total_cmp(&self.areas[b].unsigned_area()).then(a.cmp(&b)));
         hits
-    }
-}
-
-fn shape_point(s: &Shape) -> Option<geo::Point<f64>> {
-    match s {
-        Shape::Footprint(mp) => crate::geometry::inside_point(mp),
-        Shape::Point(p) => Some(*p),
     }
 }
 
@@ -377,7 +373,7 @@ impl Layers {
             if b.compound.is_some() && b.community.is_some() {
                 continue;
             }
-            let Some(p) = shape_point(&b.shape) else { continue };
+            let Some(p) = b.shape.point() else { continue };
             let compound = b
                 .compound
                 .clone()

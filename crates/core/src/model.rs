@@ -92,6 +92,15 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// A representative point: the mapped point, or a point inside the footprint (not merely
+    /// its centroid). `None` for an empty footprint.
+    pub fn point(&self) -> Option<Point<f64>> {
+        match self {
+            Shape::Footprint(mp) => crate::geometry::inside_point(mp),
+            Shape::Point(p) => Some(*p),
+        }
+    }
+
     /// The geometry as a `geo::Geometry`.
     pub fn to_geometry(&self) -> geo::Geometry<f64> {
         match self {

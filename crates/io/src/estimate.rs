@@ -22,7 +22,7 @@ use geo::{BoundingRect, Intersects, Point};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 use std::collections::BTreeMap;
-use wangge_core::geometry::{area_m2, inside_point};
+use wangge_core::geometry::area_m2;
 use wangge_core::{Building, HouseholdSource, Households, Layers, Shape};
 
 /// Parameters of the household estimate.
@@ -190,10 +190,7 @@ pub fn estimate_households(layers: &mut Layers, params: &EstimateParams) -> Esti
     }
 
     for (i, b) in layers.buildings.iter().enumerate() {
-        let point = match &b.shape {
-            Shape::Footprint(mp) => inside_point(mp),
-            Shape::Point(p) => Some(*p),
-        };
+        let point = b.shape.point();
         if let Some(&n) = registered.get(b.source_id.as_str()) {
             summary.kept += 1;
             if let Some(rank) = point.and_then(cell_of) {
