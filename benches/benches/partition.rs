@@ -1,8 +1,10 @@
 //! Partition benchmarks: one community of 5,000 buildings, the Helsinki sample, a 100,000-building
 //! street, each end to end (atoms, adjacency, districting with repair and polish, codes, polygons).
 //!
-//! Run: `cargo bench -p wangge-benches --bench partition`. The 1,000,000-building city is measured
-//! with the CLI (see README): `wangge synth --buildings 1000000` then `wangge partition --boundary`.
+//! Run: `cargo bench -p wangge-benches --bench partition`. The 1,000,000-building synthetic city
+//! (`city_1m_per_community`: every community partitioned on its own, on all cores, with its
+//! compounds and major roads) is generated and read once (about a minute) before it is timed; run
+//! it alone with `cargo bench -p wangge-benches --bench partition -- city_1m`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -89,6 +91,109 @@ fn helsinki() -> Community {
     }
 }
 
+/// The synthetic city of `n` buildings, read back through wangge-io and cut into communities
+/// (local metric frame, compounds, major roads as barriers), as the CLI's file mode does.
+fn synthetic_city(n: u64) -> Vec<Community> {
+    use std::collections::BTreeMap;
+    use wangge_core::RegionLevel;
+    use wangge_core::atlas::AreaIndex;
+    use wangge_core::projection::LocalFrame;
+    use wangge_io::{ReadOptions, read};
+    use wangge_partition::{Barrier, CompoundInput};
+    use wangge_synth::{SynthOptions, generate};
+
+    let dir = tempfile::tempdir().unwrap();
+    let so = SynthOptions { buildings: n, seed: 1, ..Default::default() };
+    generate(&so, dir.path(), &|_| {}).unwrap();
+    let ro = ReadOptions::default();
+    let buildings = read(&dir.path().join("buildings.geojson"), &ro).unwrap().layers.buildings;
+    let bounds = read(&dir.path().join("boundaries.geojson"), &ro).unwrap().layers;
+    let edges = read(&dir.path().join("network.geojson"), &ro).unwrap().layers.edges;
+    let frame = LocalFrame::for_lonlat(so.origin.0, so.origin.1).unwrap();
+    let communities: Vec<&wangge_core::Region> =
+        bounds.regions.iter().filter(|r| r.level == RegionLevel::Community).collect();
+    let index = AreaIndex::new(communities.iter().map(|r| &r.area).collect());
+    let barriers: Vec<(geo::Rect<f64>, Barrier)> = edges
+        .iter()
+        .filter(|e| matches!(e.highway.as_str(), "primary" | "secondary" | "tertiary" | "trunk"))
+        .map(|e| {
+            let line = frame.project(&e.geometry).unwrap();
+            (
+                geo::BoundingRect::bounding_rect(&line).unwrap(),
+                Barrier { id: e.source_id.clone(), kind: e.highway.clone(), name: e.name.clone(), line },
+            )
+        })
+        .collect();
+    let compounds: BTreeMap<&str, CompoundInput> = bounds
+        .compounds
+        .iter()
+        .map(|c| {
+            (
+                c.source_id.as_str(),
+                CompoundInput { id: c.source_id.clone(), name: c.name.clone(), area: frame.project(&c.area).unwrap() },
+            )
+        })
+        .collect();
+    let mut by_community: BTreeMap<usize, Vec<BuildingInput>> = BTreeMap::new();
+    for bl in &buildings {
+        let p = bl.shape.point().unwrap();
+        let Some(&k) = index.containing(p).first() else { continue };
+        by_community.entry(k).or_default().push(BuildingInput {
+            id: bl.source_id.clone(),
+            households: bl.households.count,
+            units: bl.units.iter().map(|u| (u.label.clone(), u.households)).collect(),
+            point: frame.project(&p).unwrap(),
+            footprint: None,
+            compound: bl.compound.clone(),
+        });
+    }
+    by_community
+        .into_iter()
+        .map(|(k, bs)| {
+            let region = communities[k];
+            let boundary = frame.project(&region.area).ok().and_then(|a| a.0.into_iter().next());
+            let rect = boundary.as_ref().and_then(geo::BoundingRect::bounding_rect);
+            let mine = barriers
+                .iter()
+                .filter(|(r, _)| rect.is_some_and(|b| geo::Intersects::intersects(&b, r)))
+                .map(|(_, b)| b.clone())
+                .collect();
+            let own: Vec<CompoundInput> = bs
+                .iter()
+                .filter_map(|b| b.compound.as_deref())
+                .collect::<std::collections::BTreeSet<&str>>()
+                .into_iter()
+                .filter_map(|c| compounds.get(c).cloned())
+                .collect();
+            Community {
+                id: region.source_id.clone(),
+                name: region.name.clone(),
+                code: region.code.clone(),
+                boundary,
+                buildings: bs,
+                compounds: own,
+                barriers: mine,
+            }
+        })
+        .collect()
+}
+
+fn city(c: &mut Criterion) {
+    use rayon::prelude::*;
+    let quota = Quota::new(300, 500, None).unwrap();
+    let communities = synthetic_city(1_000_000);
+    let mut g = c.benchmark_group("partition");
+    g.sample_size(10);
+    g.bench_function("city_1m_per_community", |b| {
+        b.iter_batched(
+            || communities.clone(),
+            |cs| black_box(cs.into_par_iter().map(|c| end_to_end(c, &quota)).sum::<usize>()),
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let quota = Quota::new(300, 500, None).unwrap();
     let mut g = c.benchmark_group("partition");
@@ -112,5 +217,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, city);
 criterion_main!(benches);

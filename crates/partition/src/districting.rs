@@ -29,6 +29,7 @@
 //!
 //! Everything is O(n log n) per level of bisection, memory O(atoms + contacts), deterministic.
 
+mod exact;
 mod graph;
 mod repair;
 mod split;
@@ -38,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::types::{AtomId, GridIx, Plan, Problem, Quota};
+use exact::divisible;
 use graph::Graph;
 use repair::{State, miss};
 use split::{Scratch, split};
@@ -68,6 +70,12 @@ pub struct Outcome {
     pub plan: Plan,
     /// Why some grid cannot meet the quota, naming compounds, buildings and barriers.
     pub infeasible: Vec<String>,
+    /// True when the grids out of quota are so because no plan can do better: the community's
+    /// households add up to no whole number of grids, a compound or building can be in no grid
+    /// within the quota, or an exhaustive search over the community's indivisible parts finds no
+    /// division (see `infeasible` for which). False when every grid is within quota, or when the
+    /// engine could not settle it (the grids out of quota are then the engine's failure).
+    pub proven: bool,
     /// What else the planner should know: barriers or walls crossed because a group behind them
     /// could not form grids on its own, and buildings split by floors.
     pub notes: Vec<String>,
@@ -85,6 +93,7 @@ pub fn partition(problem: &Problem, opts: &Options, previous: Option<&Previous>)
         return Outcome {
             plan: Plan { grid_of: Vec::new(), grid_ids: Vec::new() },
             infeasible: Vec::new(),
+            proven: false,
             notes,
             households_moved: 0,
             grids_changed: 0,
@@ -103,25 +112,36 @@ pub fn partition(problem: &Problem, opts: &Options, previous: Option<&Previous>)
     st.fix_contiguity();
     st.fix_quota();
     st.fix_contiguity();
+    let exhausted = st.exact_repair(EXACT_BUDGET) && contraction_is_exact(problem, &g);
     st.polish(if stable { 2 } else { 4 }, opts.seed, stable);
     let plan = to_plan(problem, &g, &st, &prev_ids);
-    let infeasible = explain(problem, &g, &st, &plan, &q);
+    let (infeasible, proven) = explain(problem, &g, &st, &plan, &q, exhausted);
     let (households_moved, grids_changed) = match previous {
         Some(p) => changes(problem, &plan, p),
         None => (0, 0),
     };
-    Outcome { plan, infeasible, notes, households_moved, grids_changed }
+    Outcome { plan, infeasible, proven, notes, households_moved, grids_changed }
+}
+
+/// Enumeration steps one exact search may take (a few tens of milliseconds at most).
+const EXACT_BUDGET: u64 = 400_000;
+
+/// True when every contracted node is one atom or the atoms of one compound (no outside atoms
+/// joined in to keep a compound connected), so that a proof on the contracted graph is a proof on
+/// the buildings themselves.
+fn contraction_is_exact(problem: &Problem, g: &Graph) -> bool {
+    (0..g.len() as u32).all(|v| {
+        let atoms = g.atoms_of(v);
+        atoms.len() == 1 || {
+            let c = &problem.atoms[atoms[0] as usize].compound;
+            c.is_some() && atoms.iter().all(|&a| problem.atoms[a as usize].compound == *c)
+        }
+    })
 }
 
 /// Several communities in parallel (rayon), outcomes in input order.
 pub fn partition_all(problems: &[Problem], opts: &Options, previous: Option<&Previous>) -> Vec<Outcome> {
     problems.par_iter().map(|p| partition(p, opts, previous)).collect()
-}
-
-/// True when `h` households can be divided into grids within the quota.
-fn divisible(h: u64, q: &Quota) -> bool {
-    let (min, max) = (u64::from(q.min), u64::from(q.max.max(1)));
-    h.div_ceil(max) <= h / min.max(1) || (min == 0 && h <= max)
 }
 
 /// The number of grids for `h` households: closest to h / target among the feasible counts.
@@ -351,30 +371,86 @@ fn to_plan(problem: &Problem, g: &Graph, st: &State, prev_ids: &[String]) -> Pla
     Plan { grid_of, grid_ids }
 }
 
-/// Why the grids still out of quota are, naming what is involved.
-fn explain(problem: &Problem, g: &Graph, st: &State, plan: &Plan, q: &Quota) -> Vec<String> {
+/// Why the grids still out of quota are, naming what is involved, and whether that is proven.
+fn explain(problem: &Problem, g: &Graph, st: &State, plan: &Plan, q: &Quota, exhausted: bool) -> (Vec<String>, bool) {
     let hh = plan.households(&problem.atoms);
     let total: u64 = hh.iter().sum();
     let name = &problem.community.name;
     let bad: Vec<usize> = (0..hh.len()).filter(|&i| miss(hh[i], q) > 0).collect();
     if bad.is_empty() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
+    let out_of_quota = || -> String {
+        let list: Vec<String> = bad.iter().map(|&i| format!("{} ({})", plan.grid_ids[i], hh[i])).collect();
+        list.join(", ")
+    };
     if total < u64::from(q.min) {
-        return vec![format!(
-            "community {name} has {total} households in total, fewer than the minimum {}: it forms one grid ({})",
-            q.min,
-            plan.grid_ids.join(", ")
-        )];
+        return (
+            vec![format!(
+                "community {name} has {total} households in total, fewer than the minimum {}: it forms one grid ({})",
+                q.min,
+                plan.grid_ids.join(", ")
+            )],
+            true,
+        );
     }
     if !divisible(total, q) {
-        let list: Vec<String> = bad.iter().map(|&i| format!("{} ({})", plan.grid_ids[i], hh[i])).collect();
-        return vec![format!(
-            "community {name} has {total} households: no number of grids of {}–{} households adds up to it; out of quota: {}",
-            q.min,
-            q.max,
-            list.join(", ")
-        )];
+        return (
+            vec![format!(
+                "community {name} has {total} households: no number of grids of {}–{} households adds up to it; out of quota: {}",
+                q.min,
+                q.max,
+                out_of_quota()
+            )],
+            true,
+        );
+    }
+    // A part that no grid within the quota can hold (every connected group including it is too
+    // small or too big), among the parts of the grids out of quota.
+    let exact_parts = contraction_is_exact(problem, g);
+    for &i in &bad {
+        let Some(a) = plan.grid_of.iter().position(|x| x.0 as usize == i) else { continue };
+        let l = st.grid[g.node_of[a] as usize];
+        for &v in &st.members[l as usize] {
+            if exact_parts && exact::stranded(g, v, q, EXACT_BUDGET) == Some(true) {
+                let mut nbrs: Vec<u32> = g.range(v).map(|e| g.nbr[e]).collect();
+                nbrs.sort_by_key(|&u| (g.w[u as usize], u));
+                let around: Vec<String> =
+                    nbrs.iter().take(4).map(|&u| describe_nodes(problem, g, &[u], g.w[u as usize])).collect();
+                let what = describe_nodes(problem, g, &[v], g.w[v as usize]);
+                let why = if g.w[v as usize] > u64::from(q.max) {
+                    format!("it alone exceeds {}", q.max)
+                } else {
+                    format!(
+                        "every contiguous group of buildings that includes it has fewer than {} or more than {} households (its neighbours: {})",
+                        q.min,
+                        q.max,
+                        if around.is_empty() { "none".to_string() } else { around.join("; ") }
+                    )
+                };
+                return (
+                    vec![format!(
+                        "{what} cannot be in any grid of {}–{} households in community {name}: {why}; out of quota: {}",
+                        q.min,
+                        q.max,
+                        out_of_quota()
+                    )],
+                    true,
+                );
+            }
+        }
+    }
+    if exhausted {
+        return (
+            vec![format!(
+                "community {name} cannot be divided into contiguous grids of {}–{} households that keep its compounds whole: an exhaustive search over its {} indivisible parts (compounds and buildings) finds no such division; out of quota: {}",
+                q.min,
+                q.max,
+                g.len(),
+                out_of_quota()
+            )],
+            true,
+        );
     }
     let mut out = Vec::new();
     for i in bad {
@@ -394,7 +470,7 @@ fn explain(problem: &Problem, g: &Graph, st: &State, plan: &Plan, q: &Quota) -> 
             parts.join("; ")
         ));
     }
-    out
+    (out, false)
 }
 
 /// "compound 幸福里 (212 households)", "building B1 (90 households)" or "12 buildings around B1, B2, B3 (400 households)".
@@ -402,19 +478,23 @@ fn describe_nodes(problem: &Problem, g: &Graph, nodes: &[u32], h: u64) -> String
     let atoms: Vec<u32> = nodes.iter().flat_map(|&v| g.atoms_of(v).iter().copied()).collect();
     let compounds: BTreeSet<Option<&str>> =
         atoms.iter().map(|&a| problem.atoms[a as usize].compound.as_deref()).collect();
-    if let (1, Some(Some(c))) = (compounds.len(), compounds.iter().next()) {
-        {
-            let name = problem
-                .community
-                .compounds
-                .iter()
-                .find(|x| x.id == *c)
-                .and_then(|x| x.name.clone())
-                .unwrap_or_else(|| c.to_string());
-            return format!("compound {name} ({h} households)");
-        }
-    }
+    let compound_name = |c: &str| {
+        problem
+            .community
+            .compounds
+            .iter()
+            .find(|x| x.id == c)
+            .and_then(|x| x.name.clone())
+            .unwrap_or_else(|| c.to_string())
+    };
     let buildings: BTreeSet<&str> = atoms.iter().map(|&a| problem.atoms[a as usize].id.building.as_str()).collect();
+    if let (1, Some(Some(c))) = (compounds.len(), compounds.iter().next()) {
+        if buildings.len() == 1 {
+            let b = buildings.iter().next().copied().unwrap_or_default();
+            return format!("building {b} of compound {} ({h} households)", compound_name(c));
+        }
+        return format!("compound {} ({h} households)", compound_name(c));
+    }
     if buildings.len() == 1 {
         let b = buildings.iter().next().copied().unwrap_or_default();
         return format!("building {b} ({h} households)");

@@ -52,6 +52,10 @@ pub struct Report {
     pub elapsed_ms: f64,
     /// Why some grid cannot meet the quota.
     pub infeasible: Vec<String>,
+    /// True when the report proves that no plan can bring every grid within the quota (the
+    /// reason is in `infeasible`); false when every grid is within it or the engine fell short.
+    #[serde(default)]
+    pub infeasibility_proven: bool,
     /// Other notes (barriers crossed out of necessity, floor splits).
     pub notes: Vec<String>,
 }
@@ -105,6 +109,7 @@ pub fn report(
         grids_changed: outcome.grids_changed,
         elapsed_ms: elapsed.as_secs_f64() * 1000.0,
         infeasible: outcome.infeasible.clone(),
+        infeasibility_proven: outcome.proven,
         notes: outcome.notes.clone(),
     }
 }
@@ -195,8 +200,9 @@ impl fmt::Display for Report {
         for (k, v) in rows {
             writeln!(f, "{k:<width$}  {v}")?;
         }
+        let label = if self.infeasibility_proven { "infeasible (proven)" } else { "out of quota" };
         for s in &self.infeasible {
-            writeln!(f, "infeasible: {s}")?;
+            writeln!(f, "{label}: {s}")?;
         }
         for s in &self.notes {
             writeln!(f, "note: {s}")?;

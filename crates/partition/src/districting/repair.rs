@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
+use super::exact::{self, Exact, MAX_NODES};
 use super::graph::Graph;
 use super::split::{Scratch, peel, split};
 use crate::types::Quota;
@@ -275,29 +276,7 @@ impl<'a> State<'a> {
         let q = self.q;
         let (min, max) = (u64::from(q.min), u64::from(q.max));
         for size in [1usize, 2, 3, 4, 6, 9, 14, 20] {
-            // Neighbourhood by BFS over grid contacts, most contacts first.
-            let mut hood = vec![l];
-            let mut i = 0;
-            while hood.len() < size && i < hood.len() {
-                let h = hood[i];
-                let mut touch: BTreeMap<u32, u32> = BTreeMap::new();
-                for &v in &self.members[h as usize] {
-                    for e in self.g.range(v) {
-                        let o = self.grid[self.g.nbr[e] as usize];
-                        if !hood.contains(&o) {
-                            *touch.entry(o).or_default() += self.g.contacts[e];
-                        }
-                    }
-                }
-                let mut t: Vec<(u32, u32)> = touch.into_iter().collect();
-                t.sort_by_key(|&(o, c)| (std::cmp::Reverse(c), o));
-                for (o, _) in t {
-                    if hood.len() < size {
-                        hood.push(o);
-                    }
-                }
-                i += 1;
-            }
+            let hood = self.hood(l, size, usize::MAX);
             if hood.len() < size && size > 1 {
                 // No bigger neighbourhood exists.
                 if hood.len() < size / 2 + 1 {
@@ -311,22 +290,103 @@ impl<'a> State<'a> {
                 continue;
             }
             let ideal = w as f64 / f64::from(q.target.max(1));
-            let k = (ideal.round() as u64).clamp(kmin, kmax) as usize;
             let mut nodes: Vec<u32> = hood.iter().flat_map(|&h| self.members[h as usize].iter().copied()).collect();
             nodes.sort_unstable();
-            let parts = split(self.g, nodes.clone(), k, &q, &mut self.s);
-            let ok = parts.len() == k
-                && parts.iter().all(|p| {
-                    let h: u64 = p.iter().map(|&v| self.g.w[v as usize]).sum();
-                    miss(h, &q) == 0
-                });
-            if ok {
-                self.apply(&hood, parts);
-                return true;
+            // Every feasible grid count, nearest the ideal first.
+            let mut ks: Vec<u64> = (kmin..=kmax.min(kmin + 8)).collect();
+            ks.sort_by(|a, b| (*a as f64 - ideal).abs().total_cmp(&(*b as f64 - ideal).abs()).then(a.cmp(b)));
+            for k in ks {
+                let k = k as usize;
+                let parts = split(self.g, nodes.clone(), k, &q, &mut self.s);
+                let ok = parts.len() == k
+                    && parts.iter().all(|p| {
+                        let h: u64 = p.iter().map(|&v| self.g.w[v as usize]).sum();
+                        miss(h, &q) == 0
+                    });
+                if ok {
+                    self.apply(&hood, parts);
+                    return true;
+                }
             }
             if let Some(parts) = peel(self.g, &nodes, &q) {
                 self.apply(&hood, parts);
                 return true;
+            }
+        }
+        false
+    }
+
+    /// Grid l and its neighbours by BFS over grid contacts (most contacts first): at most `grids`
+    /// grids and `nodes` nodes in all.
+    fn hood(&self, l: u32, grids: usize, nodes: usize) -> Vec<u32> {
+        let mut hood = vec![l];
+        let mut total = self.members[l as usize].len();
+        let mut i = 0;
+        while hood.len() < grids && i < hood.len() {
+            let h = hood[i];
+            let mut touch: BTreeMap<u32, u32> = BTreeMap::new();
+            for &v in &self.members[h as usize] {
+                for e in self.g.range(v) {
+                    let o = self.grid[self.g.nbr[e] as usize];
+                    if !hood.contains(&o) {
+                        *touch.entry(o).or_default() += self.g.contacts[e];
+                    }
+                }
+            }
+            let mut t: Vec<(u32, u32)> = touch.into_iter().collect();
+            t.sort_by_key(|&(o, c)| (std::cmp::Reverse(c), o));
+            for (o, _) in t {
+                let size = self.members[o as usize].len();
+                if hood.len() < grids && total + size <= nodes {
+                    hood.push(o);
+                    total += size;
+                }
+            }
+            i += 1;
+        }
+        hood
+    }
+
+    /// The last resort for grids still out of quota: an exact search (see `exact`) over the whole
+    /// community when it is small enough, else over the largest neighbourhood of grids around each
+    /// such grid that one search takes. Returns true when the search proves that the community
+    /// cannot be divided at all.
+    pub fn exact_repair(&mut self, budget: u64) -> bool {
+        let q = self.q;
+        let bad = |st: &Self| -> Vec<u32> { st.live().filter(|&l| miss(st.hh[l as usize], &q) > 0).collect() };
+        if bad(self).is_empty() {
+            return false;
+        }
+        let n = self.g.len();
+        if n <= MAX_NODES {
+            let all: Vec<u32> = (0..n as u32).collect();
+            match exact::solve(self.g, &all, &q, budget) {
+                Exact::Found(parts) => {
+                    let live: Vec<u32> = self.live().collect();
+                    self.apply(&live, parts);
+                    return false;
+                }
+                Exact::Infeasible => return true,
+                Exact::Unknown => {}
+            }
+        }
+        for l in bad(self) {
+            // Growing neighbourhoods: a small one settles quickly, a larger one has more room.
+            let mut last = 0;
+            for size in [2usize, 3, 4, 6, 9, 14, 20, usize::MAX] {
+                if self.members[l as usize].is_empty() || miss(self.hh[l as usize], &q) == 0 {
+                    break;
+                }
+                let hood = self.hood(l, size, MAX_NODES);
+                if hood.len() == last {
+                    break;
+                }
+                last = hood.len();
+                let nodes: Vec<u32> = hood.iter().flat_map(|&h| self.members[h as usize].iter().copied()).collect();
+                if let Exact::Found(parts) = exact::solve(self.g, &nodes, &q, budget / 8) {
+                    self.apply(&hood, parts);
+                    break;
+                }
             }
         }
         false
