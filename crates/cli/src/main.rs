@@ -4,6 +4,7 @@
 //! embedded store and serves it on http://127.0.0.1:8080.
 #![forbid(unsafe_code)]
 
+mod circles;
 mod import;
 mod partition;
 
@@ -34,6 +35,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Divide communities into grids of whole buildings within a household quota.
     Partition(partition::PartitionArgs),
+    /// 15-minute life circles: walking distance to the nearest facility of each category,
+    /// coverage, isochrones and where to add facilities.
+    Circles(circles::CirclesArgs),
     /// List the grid plans in the store.
     Plans,
     /// Act on one plan.
@@ -190,6 +194,7 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Import(args) => import::run(&cli.db, catalogue, args).await,
         Command::Partition(args) => partition::run(&cli.db, catalogue, args).await,
+        Command::Circles(args) => circles::run(&cli.db, catalogue, args).await,
         Command::Plans => partition::list(&cli.db).await,
         Command::Plan { action: PlanAction::Activate { name } } => partition::activate(&cli.db, &name).await,
         Command::Stats { json } => {

@@ -5,12 +5,17 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod circles;
 pub mod error;
 mod plans;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 
+pub use circles::{
+    BuildingScore, CircleCategory, CircleResult, CirclesMeta, CirclesRun, CoverageLevel, CoverageSummary, GraphSummary,
+    SiteSuggestion,
+};
 pub use error::{Result, StoreError};
 use std::sync::Arc;
 use wangge_core::plan::PlanRecord;
@@ -103,6 +108,48 @@ pub trait Store: Send + Sync {
     /// A plan's edit history as `(seq, at, author, edit)`, oldest first (`at` in RFC 3339, UTC).
     /// Fails with [`StoreError::NotFound`] when there is no such plan.
     async fn plan_edits(&self, plan: &str) -> Result<Vec<(i64, String, String, serde_json::Value)>>;
+
+    // ---- life circles --------------------------------------------------------------------------
+    //
+    // The store holds the results of one run: each save replaces the previous run wholesale, in
+    // one transaction, and saves are serialised against each other. Ids are compared byte for byte.
+
+    /// Replaces the stored life-circle results (results, scores, coverage, metadata, and the sites,
+    /// which were found against the previous results) with `run`, in one transaction. The store
+    /// sets `computed_at` (the given one is ignored) and returns the metadata as
+    /// [`Store::circles_run`] will give it.
+    ///
+    /// Fails with [`StoreError::Invalid`] naming the row and field, writing nothing, on: a
+    /// non-finite or negative `distance_m`, `time_s` or weight; a speed that is not a positive
+    /// number; an empty profile name; a completeness outside 0..1; covered households or buildings
+    /// above the total; a count above `i64::MAX`; a result or coverage row whose category the run
+    /// does not list; an empty building, facility, region or category id; a row given twice.
+    async fn save_circles(&self, run: &CirclesRun) -> Result<CirclesMeta>;
+
+    /// The stored run's metadata; `None` when circles were never computed.
+    async fn circles_run(&self) -> Result<Option<CirclesMeta>>;
+
+    /// Nearest-facility results, all or of one category, sorted by (building, category).
+    async fn circle_results(&self, category: Option<&str>) -> Result<Vec<CircleResult>>;
+
+    /// Completeness scores, sorted by building.
+    async fn circle_scores(&self) -> Result<Vec<BuildingScore>>;
+
+    /// Coverage summaries, all or of one level and/or category, sorted by (category, level, region).
+    async fn coverage_summaries(
+        &self,
+        level: Option<CoverageLevel>,
+        category: Option<&str>,
+    ) -> Result<Vec<CoverageSummary>>;
+
+    /// Replaces the siting suggestions of one category (an empty list removes them), in one
+    /// transaction. Fails with [`StoreError::Invalid`], writing nothing, when a site is of another
+    /// category, has rank 0 or a rank given twice, a longitude/latitude out of range or not finite,
+    /// or households above `i64::MAX`.
+    async fn save_sites(&self, category: &str, sites: &[SiteSuggestion]) -> Result<()>;
+
+    /// Siting suggestions, all or of one category, sorted by (category, rank).
+    async fn sites(&self, category: Option<&str>) -> Result<Vec<SiteSuggestion>>;
 }
 
 /// The embedded store's default location when no URL is given.

@@ -1,6 +1,9 @@
 //! The PostGIS store: geometry columns typed with SRID 4326 and GiST-indexed, written from WKB
 //! with `ST_SetSRID(ST_GeomFromWKB(…), 4326)` and read back with `ST_AsBinary`.
 
+use crate::circles::{
+    self, BuildingScore, CircleResult, CirclesMeta, CirclesRun, CoverageLevel, CoverageSummary, SiteSuggestion,
+};
 use crate::error::{Result, StoreError, redact};
 use crate::plans::{self, AssignmentRow, Dialect, EditRow, GridRow, PlanEdit, PlanRow};
 use crate::rows::{self, Table, Value};
@@ -19,6 +22,9 @@ const IMPORT_LOCK: i64 = 0x7761_6e67_6765;
 /// Advisory lock key taken by every plan write (`plans` in ASCII), so that plan writes queue
 /// instead of failing on the one-active-plan index or on an edit sequence number.
 const PLAN_LOCK: i64 = 0x70_6c61_6e73;
+/// Advisory lock key taken by every life-circle write (`circle` in ASCII), so that a run's
+/// replacement and site writes queue instead of failing on each other's rows.
+const CIRCLES_LOCK: i64 = 0x6369_7263_6c65;
 /// Read transactions of several statements see one snapshot.
 const READ_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 /// Plan SQL: `timestamptz` columns shown as RFC 3339 UTC seconds, geometry read as WKB.
@@ -103,6 +109,7 @@ async fn insert(conn: &mut PgConnection, table: &Table, rows: Vec<Vec<Value>>, t
                     Value::Int(i) => b.push_bind(i),
                     Value::OptInt(i) => b.push_bind(i),
                     Value::Real(x) => b.push_bind(x),
+                    Value::OptReal(x) => b.push_bind(x),
                     Value::Bool(x) => b.push_bind(x),
                     Value::Geom(g) => {
                         b.push("ST_SetSRID(ST_GeomFromWKB(").push_bind_unseparated(g).push_unseparated("), 4326)")
@@ -386,5 +393,111 @@ impl Store for PgStore {
             .map_err(query_err(doing.clone()))?;
         tx.commit().await.map_err(query_err(doing))?;
         rows.into_iter().map(|r| plans::edit(plan, r)).collect()
+    }
+
+    async fn save_circles(&self, run: &CirclesRun) -> Result<CirclesMeta> {
+        let enc = circles::encode_run(run)?;
+        let doing = circles::SAVING;
+        let mut tx = self.pool.begin().await.map_err(query_err(doing))?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CIRCLES_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: waiting for other life-circle writes")))?;
+        for q in circles::CLEAR_RUN {
+            sqlx::query(q)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: removing the previous results")))?;
+        }
+        sqlx::query(&circles::sql(&DIALECT, circles::INSERT_RUN))
+            .bind(run.meta.speed_mps)
+            .bind(&run.meta.profile)
+            .bind(&enc.categories)
+            .bind(&enc.graph)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: the run")))?;
+        insert(&mut tx, &circles::RESULTS, enc.results, "", &format!("{doing}: results")).await?;
+        insert(&mut tx, &circles::SCORES, enc.scores, "", &format!("{doing}: scores")).await?;
+        insert(&mut tx, &circles::COVERAGE, enc.coverage, "", &format!("{doing}: coverage")).await?;
+        let row: circles::RunRow = sqlx::query_as(&circles::sql(&DIALECT, circles::SELECT_RUN))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: reading the run back")))?;
+        tx.commit().await.map_err(query_err(format!("{doing}: committing")))?;
+        circles::meta(row)
+    }
+
+    async fn circles_run(&self) -> Result<Option<CirclesMeta>> {
+        let row: Option<circles::RunRow> = sqlx::query_as(&circles::sql(&DIALECT, circles::SELECT_RUN))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err("loading the life-circle run"))?;
+        row.map(circles::meta).transpose()
+    }
+
+    async fn circle_results(&self, category: Option<&str>) -> Result<Vec<CircleResult>> {
+        let sql = circles::select_results(category.is_some());
+        let mut q = sqlx::query_as::<_, circles::ResultRow>(&sql);
+        if let Some(c) = category {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(query_err("loading life-circle results"))?;
+        Ok(circles::results(rows))
+    }
+
+    async fn circle_scores(&self) -> Result<Vec<BuildingScore>> {
+        let rows: Vec<circles::ScoreRow> = sqlx::query_as(circles::SELECT_SCORES)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err("loading life-circle scores"))?;
+        Ok(circles::scores(rows))
+    }
+
+    async fn coverage_summaries(
+        &self,
+        level: Option<CoverageLevel>,
+        category: Option<&str>,
+    ) -> Result<Vec<CoverageSummary>> {
+        let sql = circles::select_coverage(level.is_some(), category.is_some());
+        let mut q = sqlx::query_as::<_, circles::CoverageRow>(&sql);
+        if let Some(l) = level {
+            q = q.bind(l.as_str());
+        }
+        if let Some(c) = category {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(query_err("loading life-circle coverage"))?;
+        circles::coverage(rows)
+    }
+
+    async fn save_sites(&self, category: &str, sites: &[SiteSuggestion]) -> Result<()> {
+        let rows = circles::encode_sites(category, sites)?;
+        let doing = circles::saving_sites(category);
+        let mut tx = self.pool.begin().await.map_err(query_err(doing.clone()))?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CIRCLES_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: waiting for other life-circle writes")))?;
+        sqlx::query(circles::DELETE_SITES)
+            .bind(category)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: removing the previous sites")))?;
+        insert(&mut tx, &circles::SITES, rows, "", &doing).await?;
+        tx.commit().await.map_err(query_err(format!("{doing}: committing")))?;
+        Ok(())
+    }
+
+    async fn sites(&self, category: Option<&str>) -> Result<Vec<SiteSuggestion>> {
+        let sql = circles::sql(&DIALECT, &circles::select_sites(category.is_some()));
+        let mut q = sqlx::query_as::<_, circles::SiteRow>(&sql);
+        if let Some(c) = category {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(query_err("loading siting suggestions"))?;
+        circles::sites(rows)
     }
 }

@@ -25,6 +25,8 @@ pub(crate) enum Value {
     OptInt(Option<i64>),
     /// Double.
     Real(f64),
+    /// Nullable double.
+    OptReal(Option<f64>),
     /// Boolean.
     Bool(bool),
     /// Geometry as OGC WKB (SRID 4326 implied).

@@ -1,5 +1,8 @@
 //! The embedded store: one SQLite file (WAL journal), geometry as OGC WKB in BLOB columns.
 
+use crate::circles::{
+    self, BuildingScore, CircleResult, CirclesMeta, CirclesRun, CoverageLevel, CoverageSummary, SiteSuggestion,
+};
 use crate::error::{Result, StoreError, redact};
 use crate::plans::{self, AssignmentRow, Dialect, EditRow, GridRow, PlanEdit, PlanRow};
 use crate::rows::{self, Table, Value};
@@ -99,6 +102,7 @@ async fn insert(
                     Value::Int(i) => b.push_bind(i),
                     Value::OptInt(i) => b.push_bind(i),
                     Value::Real(x) => b.push_bind(x),
+                    Value::OptReal(x) => b.push_bind(x),
                     Value::Bool(x) => b.push_bind(x),
                     Value::Geom(g) => b.push_bind(g),
                     Value::OptGeom(g) => b.push_bind(g),
@@ -360,5 +364,101 @@ impl Store for SqliteStore {
             .map_err(query_err(doing.clone()))?;
         tx.commit().await.map_err(query_err(doing))?;
         rows.into_iter().map(|r| plans::edit(plan, r)).collect()
+    }
+
+    async fn save_circles(&self, run: &CirclesRun) -> Result<CirclesMeta> {
+        let enc = circles::encode_run(run)?;
+        let doing = circles::SAVING;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err(doing))?;
+        for q in circles::CLEAR_RUN {
+            sqlx::query(q)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: removing the previous results")))?;
+        }
+        sqlx::query(&circles::sql(&DIALECT, circles::INSERT_RUN))
+            .bind(run.meta.speed_mps)
+            .bind(&run.meta.profile)
+            .bind(&enc.categories)
+            .bind(&enc.graph)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: the run")))?;
+        insert(&mut tx, &circles::RESULTS, enc.results, "", &format!("{doing}: results")).await?;
+        insert(&mut tx, &circles::SCORES, enc.scores, "", &format!("{doing}: scores")).await?;
+        insert(&mut tx, &circles::COVERAGE, enc.coverage, "", &format!("{doing}: coverage")).await?;
+        let row: circles::RunRow = sqlx::query_as(&circles::sql(&DIALECT, circles::SELECT_RUN))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: reading the run back")))?;
+        tx.commit().await.map_err(query_err(format!("{doing}: committing")))?;
+        circles::meta(row)
+    }
+
+    async fn circles_run(&self) -> Result<Option<CirclesMeta>> {
+        let row: Option<circles::RunRow> = sqlx::query_as(&circles::sql(&DIALECT, circles::SELECT_RUN))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err("loading the life-circle run"))?;
+        row.map(circles::meta).transpose()
+    }
+
+    async fn circle_results(&self, category: Option<&str>) -> Result<Vec<CircleResult>> {
+        let sql = circles::select_results(category.is_some());
+        let mut q = sqlx::query_as::<_, circles::ResultRow>(&sql);
+        if let Some(c) = category {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(query_err("loading life-circle results"))?;
+        Ok(circles::results(rows))
+    }
+
+    async fn circle_scores(&self) -> Result<Vec<BuildingScore>> {
+        let rows: Vec<circles::ScoreRow> = sqlx::query_as(circles::SELECT_SCORES)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err("loading life-circle scores"))?;
+        Ok(circles::scores(rows))
+    }
+
+    async fn coverage_summaries(
+        &self,
+        level: Option<CoverageLevel>,
+        category: Option<&str>,
+    ) -> Result<Vec<CoverageSummary>> {
+        let sql = circles::select_coverage(level.is_some(), category.is_some());
+        let mut q = sqlx::query_as::<_, circles::CoverageRow>(&sql);
+        if let Some(l) = level {
+            q = q.bind(l.as_str());
+        }
+        if let Some(c) = category {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(query_err("loading life-circle coverage"))?;
+        circles::coverage(rows)
+    }
+
+    async fn save_sites(&self, category: &str, sites: &[SiteSuggestion]) -> Result<()> {
+        let rows = circles::encode_sites(category, sites)?;
+        let doing = circles::saving_sites(category);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query_err(doing.clone()))?;
+        sqlx::query(circles::DELETE_SITES)
+            .bind(category)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(format!("{doing}: removing the previous sites")))?;
+        insert(&mut tx, &circles::SITES, rows, "", &doing).await?;
+        tx.commit().await.map_err(query_err(format!("{doing}: committing")))?;
+        Ok(())
+    }
+
+    async fn sites(&self, category: Option<&str>) -> Result<Vec<SiteSuggestion>> {
+        let sql = circles::sql(&DIALECT, &circles::select_sites(category.is_some()));
+        let mut q = sqlx::query_as::<_, circles::SiteRow>(&sql);
+        if let Some(c) = category {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(query_err("loading siting suggestions"))?;
+        circles::sites(rows)
     }
 }

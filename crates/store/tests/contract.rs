@@ -1198,6 +1198,7 @@ async fn postgis_geometry_columns_are_real() {
     let want = [
         ("basemap", "GEOMETRY"),
         ("buildings", "GEOMETRY"),
+        ("circle_sites", "POINT"),
         ("compounds", "MULTIPOLYGON"),
         ("facilities", "POINT"),
         ("net_edges", "LINESTRING"),
@@ -1213,7 +1214,7 @@ async fn postgis_geometry_columns_are_real() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(gist, 9);
+    assert_eq!(gist, 10);
 
     // Plan grid outlines are real polygons too (NULL where a grid has none).
     f.store.save_plan(&plan("p", PlanStatus::Draft)).await.unwrap();
