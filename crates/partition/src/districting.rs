@@ -112,10 +112,13 @@ pub fn partition(problem: &Problem, opts: &Options, previous: Option<&Previous>)
     st.fix_contiguity();
     st.fix_quota();
     st.fix_contiguity();
-    let exhausted = st.exact_repair(EXACT_BUDGET) && contraction_is_exact(problem, &g);
+    // When the households cannot be grouped into grids at all (wherever the buildings stand), no
+    // search is needed: that is the proof.
+    let ungroupable = contraction_is_exact(problem, &g) && exact::groupable(&g.w, &q) == Some(false);
+    let exhausted = !ungroupable && st.exact_repair(EXACT_BUDGET) && contraction_is_exact(problem, &g);
     st.polish(if stable { 2 } else { 4 }, opts.seed, stable);
     let plan = to_plan(problem, &g, &st, &prev_ids);
-    let (infeasible, proven) = explain(problem, &g, &st, &plan, &q, exhausted);
+    let (infeasible, proven) = explain(problem, &g, &st, &plan, &q, exhausted, ungroupable);
     let (households_moved, grids_changed) = match previous {
         Some(p) => changes(problem, &plan, p),
         None => (0, 0),
@@ -372,7 +375,15 @@ fn to_plan(problem: &Problem, g: &Graph, st: &State, prev_ids: &[String]) -> Pla
 }
 
 /// Why the grids still out of quota are, naming what is involved, and whether that is proven.
-fn explain(problem: &Problem, g: &Graph, st: &State, plan: &Plan, q: &Quota, exhausted: bool) -> (Vec<String>, bool) {
+fn explain(
+    problem: &Problem,
+    g: &Graph,
+    st: &State,
+    plan: &Plan,
+    q: &Quota,
+    exhausted: bool,
+    ungroupable: bool,
+) -> (Vec<String>, bool) {
     let hh = plan.households(&problem.atoms);
     let total: u64 = hh.iter().sum();
     let name = &problem.community.name;
@@ -439,6 +450,25 @@ fn explain(problem: &Problem, g: &Graph, st: &State, plan: &Plan, q: &Quota, exh
                 );
             }
         }
+    }
+    if ungroupable {
+        let small = u64::from(q.max - q.min) / 4;
+        let mut big: Vec<u32> = (0..g.len() as u32).filter(|&v| g.w[v as usize] > small).collect();
+        big.sort_by_key(|&v| (std::cmp::Reverse(g.w[v as usize]), v));
+        let named: Vec<String> =
+            big.iter().take(4).map(|&v| describe_nodes(problem, g, &[v], g.w[v as usize])).collect();
+        let more = if big.len() > 4 { format!(" and {} more", big.len() - 4) } else { String::new() };
+        let rest: u64 = (0..g.len()).filter(|&v| g.w[v] <= small).map(|v| g.w[v]).sum();
+        return (
+            vec![format!(
+                "community {name} cannot be divided into grids of {}–{} households that keep its compounds whole, wherever its buildings stand: no grouping of {}{more} with the {rest} households of its smaller buildings (of at most {small} each) fits the quota; out of quota: {}",
+                q.min,
+                q.max,
+                named.join(", "),
+                out_of_quota()
+            )],
+            true,
+        );
     }
     if exhausted {
         return (

@@ -171,7 +171,7 @@ proptest! {
     /// says it is proven.
     #[test]
     fn small_communities_agree_with_brute_force(
-        points in prop::collection::vec((0.0..300.0f64, 0.0..300.0f64, 60u32..=260), 2..=9),
+        points in prop::collection::vec((0.0..300.0f64, 0.0..300.0f64, 10u32..=260), 2..=9),
         min in 200u32..400,
         span in 0u32..=200,
     ) {

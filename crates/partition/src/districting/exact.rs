@@ -260,3 +260,104 @@ pub(crate) fn stranded(g: &Graph, v: u32, q: &Quota, budget: u64) -> Option<bool
         None
     }
 }
+
+/// Whether households in parts of these sizes can be grouped into grids within the quota at all,
+/// wherever the parts stand: a relaxation that forgets contiguity and treats the small parts
+/// (at most a quarter of the quota's span) as freely divisible. `Some(false)` is a proof that no
+/// plan exists; `None` when there are too many large parts to try every grouping of them.
+pub(crate) fn groupable(weights: &[u64], q: &Quota) -> Option<bool> {
+    let (min, max) = (u64::from(q.min), u64::from(q.max));
+    if min == 0 {
+        return Some(true);
+    }
+    let small = (max - min) / 4;
+    let big: Vec<u64> = weights.iter().copied().filter(|&w| w > small).collect();
+    let fluid: u64 = weights.iter().copied().filter(|&w| w <= small).sum();
+    if big.len() > 12 {
+        return None;
+    }
+    if big.iter().any(|&w| w > max) {
+        return Some(false);
+    }
+    let all = if big.is_empty() { 0 } else { (1u32 << big.len()) - 1 };
+    Grouping { big, fluid, min, max, steps: 2_000_000 }.rec(all, 0, 0)
+}
+
+/// The search of [`groupable`]: groups of large parts, each topped up to the quota from the small
+/// parts (`lo` households must be added to the groups, up to `slack` more may be); the rest of the
+/// small parts forms grids of its own.
+struct Grouping {
+    big: Vec<u64>,
+    fluid: u64,
+    min: u64,
+    max: u64,
+    steps: u64,
+}
+
+impl Grouping {
+    fn rec(&mut self, left: u32, lo: u64, slack: u64) -> Option<bool> {
+        if self.steps == 0 {
+            return None;
+        }
+        self.steps -= 1;
+        if left == 0 {
+            let Some(r) = self.fluid.checked_sub(lo) else { return Some(false) };
+            // t grids of small parts only: t·min ≤ r and r − t·max ≤ slack.
+            let t = r.saturating_sub(slack).div_ceil(self.max);
+            return Some(t * self.min <= r);
+        }
+        let first = left.trailing_zeros();
+        let rest = left & !(1u32 << first);
+        let mut sub = rest;
+        loop {
+            let group = sub | (1u32 << first);
+            let sum: u64 = (0..self.big.len()).filter(|&i| group & (1u32 << i) != 0).map(|i| self.big[i]).sum();
+            if sum <= self.max {
+                let need = self.min.saturating_sub(sum);
+                match self.rec(left & !group, lo + need, slack + (self.max - sum - need)) {
+                    Some(false) => {}
+                    other => return other,
+                }
+            }
+            if sub == 0 {
+                break;
+            }
+            sub = (sub - 1) & rest;
+        }
+        Some(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quota(min: u32, max: u32) -> Quota {
+        Quota { min, max, target: (min + max) / 2 }
+    }
+
+    #[test]
+    fn compounds_that_leave_too_little_room_prove_a_community_ungroupable() {
+        // Three compounds of 480, 456 and 360 households take at most 20 + 44 + 140 = 204 of the 252
+        // households of 21 small buildings; the rest are too few for a grid of their own.
+        let mut w = vec![480, 456, 360];
+        w.extend(std::iter::repeat_n(12, 21));
+        assert_eq!(groupable(&w, &quota(300, 500)), Some(false));
+        // With 48 households fewer in small buildings everything fits.
+        let mut w = vec![480, 456, 360];
+        w.extend(std::iter::repeat_n(12, 17));
+        assert_eq!(groupable(&w, &quota(300, 500)), Some(true));
+        // Enough small households for a grid of their own.
+        let mut w = vec![480, 456, 360];
+        w.extend(std::iter::repeat_n(12, 60));
+        assert_eq!(groupable(&w, &quota(300, 500)), Some(true));
+    }
+
+    #[test]
+    fn two_large_parts_may_share_a_grid() {
+        // 250 + 240 = 490 fits one grid; alone each would be short of 300 with nothing to add.
+        assert_eq!(groupable(&[250, 240], &quota(300, 500)), Some(true));
+        assert_eq!(groupable(&[250, 260], &quota(300, 500)), Some(false));
+        assert_eq!(groupable(&[501], &quota(300, 500)), Some(false));
+    }
+}
