@@ -114,11 +114,21 @@ pub fn partition(problem: &Problem, opts: &Options, previous: Option<&Previous>)
     st.fix_contiguity();
     // When the households cannot be grouped into grids at all (wherever the buildings stand), no
     // search is needed: that is the proof.
-    let ungroupable = contraction_is_exact(problem, &g) && exact::groupable(&g.w, &q) == Some(false);
-    let exhausted = !ungroupable && st.exact_repair(EXACT_BUDGET) && contraction_is_exact(problem, &g);
+    // Grids still out of quota: first the cheap proofs that no plan exists (then no search is
+    // needed), else the exact search, which either repairs or proves by exhausting the choices.
+    let mut proof = None;
+    if st.live().any(|l| miss(st.hh[l as usize], &q) > 0) {
+        let exact_parts = contraction_is_exact(problem, &g);
+        if exact_parts {
+            proof = cheap_proof(&g, &st, &q);
+        }
+        if proof.is_none() && st.exact_repair(EXACT_BUDGET) && exact_parts {
+            proof = Some(Proof::Exhausted);
+        }
+    }
     st.polish(if stable { 2 } else { 4 }, opts.seed, stable);
     let plan = to_plan(problem, &g, &st, &prev_ids);
-    let (infeasible, proven) = explain(problem, &g, &st, &plan, &q, exhausted, ungroupable);
+    let (infeasible, proven) = explain(problem, &g, &st, &plan, &q, proof);
     let (households_moved, grids_changed) = match previous {
         Some(p) => changes(problem, &plan, p),
         None => (0, 0),
@@ -126,8 +136,36 @@ pub fn partition(problem: &Problem, opts: &Options, previous: Option<&Previous>)
     Outcome { plan, infeasible, proven, notes, households_moved, grids_changed }
 }
 
+/// Why no plan of a community can bring every grid within the quota (beyond its total).
+enum Proof {
+    /// No connected group of parts within the quota holds this node.
+    Stranded(u32),
+    /// Parts between half the maximum and the minimum outnumber the neighbours that can top them up:
+    /// the parts left without one, and how many got one.
+    Unmatched(Vec<u32>, usize),
+    /// The households cannot be grouped into grids even ignoring where the buildings stand.
+    Ungroupable,
+    /// The exact search tried every division.
+    Exhausted,
+}
+
+/// The proofs that need no search: grouping, matching, and parts of the grids out of quota that
+/// no grid can hold.
+fn cheap_proof(g: &Graph, st: &State, q: &Quota) -> Option<Proof> {
+    if exact::groupable(&g.w, q) == Some(false) {
+        return Some(Proof::Ungroupable);
+    }
+    if let Some((unserved, served)) = exact::unmatched_parts(g, q) {
+        return Some(Proof::Unmatched(unserved, served));
+    }
+    let bad = st.live().filter(|&l| miss(st.hh[l as usize], q) > 0);
+    bad.flat_map(|l| st.members[l as usize].iter().copied())
+        .find(|&v| exact::stranded(g, v, q, EXACT_BUDGET) == Some(true))
+        .map(Proof::Stranded)
+}
+
 /// Enumeration steps one exact search may take (a few tens of milliseconds at most).
-const EXACT_BUDGET: u64 = 400_000;
+const EXACT_BUDGET: u64 = 2_000_000;
 
 /// True when every contracted node is one atom or the atoms of one compound (no outside atoms
 /// joined in to keep a compound connected), so that a proof on the contracted graph is a proof on
@@ -381,8 +419,7 @@ fn explain(
     st: &State,
     plan: &Plan,
     q: &Quota,
-    exhausted: bool,
-    ungroupable: bool,
+    proof: Option<Proof>,
 ) -> (Vec<String>, bool) {
     let hh = plan.households(&problem.atoms);
     let total: u64 = hh.iter().sum();
@@ -416,71 +453,63 @@ fn explain(
             true,
         );
     }
-    // A part that no grid within the quota can hold (every connected group including it is too
-    // small or too big), among the parts of the grids out of quota.
-    let exact_parts = contraction_is_exact(problem, g);
-    for &i in &bad {
-        let Some(a) = plan.grid_of.iter().position(|x| x.0 as usize == i) else { continue };
-        let l = st.grid[g.node_of[a] as usize];
-        for &v in &st.members[l as usize] {
-            if exact_parts && exact::stranded(g, v, q, EXACT_BUDGET) == Some(true) {
-                let mut nbrs: Vec<u32> = g.range(v).map(|e| g.nbr[e]).collect();
-                nbrs.sort_by_key(|&u| (g.w[u as usize], u));
-                let around: Vec<String> =
-                    nbrs.iter().take(4).map(|&u| describe_nodes(problem, g, &[u], g.w[u as usize])).collect();
-                let what = describe_nodes(problem, g, &[v], g.w[v as usize]);
-                let why = if g.w[v as usize] > u64::from(q.max) {
-                    format!("it alone exceeds {}", q.max)
-                } else {
-                    format!(
-                        "every contiguous group of buildings that includes it has fewer than {} or more than {} households (its neighbours: {})",
-                        q.min,
-                        q.max,
-                        if around.is_empty() { "none".to_string() } else { around.join("; ") }
-                    )
-                };
-                return (
-                    vec![format!(
-                        "{what} cannot be in any grid of {}–{} households in community {name}: {why}; out of quota: {}",
-                        q.min,
-                        q.max,
-                        out_of_quota()
-                    )],
-                    true,
-                );
-            }
+    let message = match proof {
+        None => None,
+        Some(Proof::Stranded(v)) => {
+            let mut nbrs: Vec<u32> = g.range(v).map(|e| g.nbr[e]).collect();
+            nbrs.sort_by_key(|&u| (g.w[u as usize], u));
+            let around: Vec<String> =
+                nbrs.iter().take(4).map(|&u| describe_nodes(problem, g, &[u], g.w[u as usize])).collect();
+            let what = describe_nodes(problem, g, &[v], g.w[v as usize]);
+            let why = if g.w[v as usize] > u64::from(q.max) {
+                format!("it alone exceeds {}", q.max)
+            } else {
+                format!(
+                    "every contiguous group of buildings that includes it has fewer than {} or more than {} households (its neighbours: {})",
+                    q.min,
+                    q.max,
+                    if around.is_empty() { "none".to_string() } else { around.join("; ") }
+                )
+            };
+            Some(format!("{what} cannot be in any grid of {}–{} households in community {name}: {why}", q.min, q.max))
         }
-    }
-    if ungroupable {
-        let small = u64::from(q.max - q.min) / 4;
-        let mut big: Vec<u32> = (0..g.len() as u32).filter(|&v| g.w[v as usize] > small).collect();
-        big.sort_by_key(|&v| (std::cmp::Reverse(g.w[v as usize]), v));
-        let named: Vec<String> =
-            big.iter().take(4).map(|&v| describe_nodes(problem, g, &[v], g.w[v as usize])).collect();
-        let more = if big.len() > 4 { format!(" and {} more", big.len() - 4) } else { String::new() };
-        let rest: u64 = (0..g.len()).filter(|&v| g.w[v] <= small).map(|v| g.w[v]).sum();
-        return (
-            vec![format!(
-                "community {name} cannot be divided into grids of {}–{} households that keep its compounds whole, wherever its buildings stand: no grouping of {}{more} with the {rest} households of its smaller buildings (of at most {small} each) fits the quota; out of quota: {}",
+        Some(Proof::Unmatched(unserved, served)) => {
+            let some: Vec<String> =
+                unserved.iter().take(3).map(|&v| describe_nodes(problem, g, &[v], g.w[v as usize])).collect();
+            Some(format!(
+                "community {name} cannot be divided into grids of {}–{} households: {} of its parts have more than {} and fewer than {} households, so each needs a grid of its own with a smaller neighbour, but the neighbours go round only {served} of them (left over: {})",
                 q.min,
                 q.max,
-                named.join(", "),
-                out_of_quota()
-            )],
-            true,
-        );
-    }
-    if exhausted {
-        return (
-            vec![format!(
-                "community {name} cannot be divided into contiguous grids of {}–{} households that keep its compounds whole: an exhaustive search over its {} indivisible parts (compounds and buildings) finds no such division; out of quota: {}",
+                served + unserved.len(),
+                q.max / 2,
+                q.min,
+                some.join("; ")
+            ))
+        }
+        Some(Proof::Ungroupable) => {
+            let small = u64::from(q.max - q.min) / 4;
+            let mut big: Vec<u32> = (0..g.len() as u32).filter(|&v| g.w[v as usize] > small).collect();
+            big.sort_by_key(|&v| (std::cmp::Reverse(g.w[v as usize]), v));
+            let named: Vec<String> =
+                big.iter().take(4).map(|&v| describe_nodes(problem, g, &[v], g.w[v as usize])).collect();
+            let more = if big.len() > 4 { format!(" and {} more", big.len() - 4) } else { String::new() };
+            let rest: u64 = (0..g.len()).filter(|&v| g.w[v] <= small).map(|v| g.w[v]).sum();
+            Some(format!(
+                "community {name} cannot be divided into grids of {}–{} households that keep its compounds whole, wherever its buildings stand: no grouping of {}{more} with the {rest} households of its smaller buildings (of at most {small} each) fits the quota",
                 q.min,
                 q.max,
-                g.len(),
-                out_of_quota()
-            )],
-            true,
-        );
+                named.join(", ")
+            ))
+        }
+        Some(Proof::Exhausted) => Some(format!(
+            "community {name} cannot be divided into contiguous grids of {}–{} households that keep its compounds whole: an exhaustive search over its {} indivisible parts (compounds and buildings) finds no such division",
+            q.min,
+            q.max,
+            g.len()
+        )),
+    };
+    if let Some(m) = message {
+        return (vec![format!("{m}; out of quota: {}", out_of_quota())], true);
     }
     let mut out = Vec::new();
     for i in bad {

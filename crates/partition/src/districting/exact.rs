@@ -20,7 +20,7 @@ use crate::types::Quota;
 pub(crate) const MAX_NODES: usize = 128;
 
 /// The most candidate grids listed for one node before the search stops listing.
-const MAX_SETS: usize = 4096;
+const MAX_SETS: usize = 1 << 16;
 
 /// What an exact search found.
 pub(crate) enum Exact {
@@ -43,6 +43,8 @@ type Sets = (Vec<(u128, u64)>, usize);
 
 struct Search<'q> {
     w: Vec<u64>,
+    /// Node positions (for growing compact candidate grids when the listing is cut short).
+    xy: Vec<(f64, f64)>,
     adj: Vec<u128>,
     q: &'q Quota,
     failed: HashSet<u128>,
@@ -112,6 +114,11 @@ impl Search<'_> {
         // With many small nodes the sets are too many to list: take the first ones (a search
         // that can still find a division, but no longer prove there is none).
         let complete = self.collect(rem, 1u128 << p, self.w[p], self.adj[p] & rem, 0, &mut sets);
+        if !complete {
+            // The listing is cut short and its sets are all alike: add compact grids grown
+            // around the pivot in several orders, so the search still has real choices.
+            self.grown(rem, p, &mut sets.0);
+        }
         let target = u64::from(self.q.target);
         let mut keyed: Vec<(u32, u64, u128)> = sets
             .0
@@ -141,6 +148,45 @@ impl Search<'_> {
         }
         self.failed.insert(rem);
         false
+    }
+
+    /// Compact connected sets within the quota grown from `p` inside `rem`: each round adds the
+    /// frontier node nearest the set's centre (distances perturbed differently per round), and
+    /// every prefix within the quota is kept.
+    fn grown(&self, rem: u128, p: usize, out: &mut Vec<(u128, u64)>) {
+        if self.xy.is_empty() {
+            return;
+        }
+        let (min, max) = (u64::from(self.q.min), u64::from(self.q.max));
+        for round in 0u64..24 {
+            let (mut c, mut wc) = (1u128 << p, self.w[p]);
+            let (mut sx, mut sy, mut n) = (self.xy[p].0, self.xy[p].1, 1.0);
+            loop {
+                let frontier = bits(c).fold(0u128, |acc, i| acc | self.adj[i]) & rem & !c;
+                let pick = bits(frontier).filter(|&u| wc + self.w[u] <= max).min_by(|&a, &b| {
+                    let key = |u: usize| {
+                        let (dx, dy) = (self.xy[u].0 - sx / n, self.xy[u].1 - sy / n);
+                        // A deterministic factor in 1..2 per (round, node); round 0 unperturbed.
+                        let h = (u as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                            ^ round.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                        let f = if round == 0 { 1.0 } else { 1.0 + (h >> 11) as f64 / (1u64 << 53) as f64 };
+                        (dx * dx + dy * dy) * f
+                    };
+                    key(a).total_cmp(&key(b)).then(a.cmp(&b))
+                });
+                let Some(u) = pick else { break };
+                c |= 1u128 << u;
+                wc += self.w[u];
+                sx += self.xy[u].0;
+                sy += self.xy[u].1;
+                n += 1.0;
+                if wc >= min {
+                    out.push((c, wc));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
     }
 
     /// Collects the connected sets ⊇ `c` within `rem` (extended only by `cand`, never by `excl`)
@@ -201,7 +247,8 @@ pub(crate) fn solve(g: &Graph, nodes: &[u32], q: &Quota, budget: u64) -> Exact {
     if w.iter().any(|&x| x > u64::from(q.max)) {
         return Exact::Infeasible;
     }
-    let mut s = Search { w, adj, q, failed: HashSet::new(), steps: budget, out: false, chosen: Vec::new() };
+    let xy = nodes.iter().map(|&v| (g.x[v as usize], g.y[v as usize])).collect();
+    let mut s = Search { w, xy, adj, q, failed: HashSet::new(), steps: budget, out: false, chosen: Vec::new() };
     let all = if nodes.len() == MAX_NODES { u128::MAX } else { (1u128 << nodes.len()) - 1 };
     if s.solve(all) {
         let parts = s.chosen.iter().map(|&m| bits(m).map(|i| nodes[i]).collect()).collect();
@@ -249,7 +296,8 @@ pub(crate) fn stranded(g: &Graph, v: u32, q: &Quota, budget: u64) -> Option<bool
     let p = nodes.binary_search(&v).ok()?;
     let all = if nodes.len() == MAX_NODES { u128::MAX } else { (1u128 << nodes.len()) - 1 };
     // Listing stops at the first set within the quota.
-    let mut s = Search { w, adj, q, failed: HashSet::new(), steps: budget, out: false, chosen: Vec::new() };
+    let mut s =
+        Search { w, xy: Vec::new(), adj, q, failed: HashSet::new(), steps: budget, out: false, chosen: Vec::new() };
     let mut sets: Sets = (Vec::new(), 1);
     let complete = s.collect(all, 1u128 << p, s.w[p], s.adj[p] & all, 0, &mut sets);
     if !sets.0.is_empty() {
@@ -326,6 +374,55 @@ impl Grouping {
         }
         Some(false)
     }
+}
+
+/// Parts too big to share a grid with each other (more than half the maximum) yet short of the
+/// minimum each need a grid of their own holding at least one neighbour small enough to add, and
+/// no neighbour can serve two of them. When a maximum matching of such parts to such neighbours
+/// (Hall's condition) leaves some without one, no plan exists: returns those parts (node ids) and
+/// how many could be served.
+pub(crate) fn unmatched_parts(g: &Graph, q: &Quota) -> Option<(Vec<u32>, usize)> {
+    let (min, max) = (u64::from(q.min), u64::from(q.max));
+    let heavy: Vec<u32> = (0..g.len() as u32).filter(|&v| g.w[v as usize] < min && 2 * g.w[v as usize] > max).collect();
+    if heavy.is_empty() {
+        return None;
+    }
+    let options: Vec<Vec<u32>> = heavy
+        .iter()
+        .map(|&v| g.range(v).map(|e| g.nbr[e]).filter(|&u| g.w[v as usize] + g.w[u as usize] <= max).collect())
+        .collect();
+    // Kuhn's augmenting paths.
+    let mut owner: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    fn augment(
+        h: usize,
+        options: &[Vec<u32>],
+        owner: &mut std::collections::HashMap<u32, usize>,
+        seen: &mut HashSet<u32>,
+    ) -> bool {
+        for &u in &options[h] {
+            if seen.insert(u) {
+                let free = match owner.get(&u) {
+                    None => true,
+                    Some(&other) => augment(other, options, owner, seen),
+                };
+                if free {
+                    owner.insert(u, h);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let mut unserved = Vec::new();
+    let mut served = 0;
+    for (h, &v) in heavy.iter().enumerate() {
+        if augment(h, &options, &mut owner, &mut HashSet::new()) {
+            served += 1;
+        } else {
+            unserved.push(v);
+        }
+    }
+    (!unserved.is_empty()).then_some((unserved, served))
 }
 
 #[cfg(test)]
