@@ -7,6 +7,7 @@
 mod circles;
 mod import;
 mod partition;
+mod user;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -96,6 +97,16 @@ enum Command {
     },
     /// Print the built-in facility catalogue (a starting point for a city's own file).
     Catalogue,
+    /// Manage the users who sign in to the API.
+    User {
+        #[command(subcommand)]
+        action: user::UserAction,
+    },
+    /// Grid workers (网格员): set them from a CSV, show a grid's history.
+    Workers {
+        #[command(subcommand)]
+        action: user::WorkersAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +132,17 @@ struct ServeOpts {
     /// Folder of the built web app (default: the repository's web/dist).
     #[arg(long, env = "WANGGE_WEB")]
     web: Option<PathBuf>,
+    /// Origins allowed to call the API from a browser (CORS), e.g. https://map.example.cn; `*` for
+    /// any; repeat or separate with commas. None: same-origin only.
+    #[arg(long = "cors-origin", env = "WANGGE_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// What anonymous callers may read: `resident` (no per-building household numbers) unless
+    /// given; `wangge demo` defaults to `leader`, its samples being public data shown locally.
+    #[arg(long, value_parser = user::parse_role)]
+    anonymous_role: Option<wangge_store::Role>,
+    /// Largest request body in bytes (larger ones get 413).
+    #[arg(long, env = "WANGGE_BODY_LIMIT", default_value_t = wangge_server::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -196,6 +218,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Partition(args) => partition::run(&cli.db, catalogue, args).await,
         Command::Circles(args) => circles::run(&cli.db, catalogue, args).await,
         Command::Plans => partition::list(&cli.db).await,
+        Command::User { action } => user::run(&cli.db, action).await,
+        Command::Workers { action } => user::workers(&cli.db, action).await,
         Command::Plan { action: PlanAction::Activate { name } } => partition::activate(&cli.db, &name).await,
         Command::Stats { json } => {
             let store = open_store(&cli.db).await?;
@@ -308,7 +332,11 @@ fn web_dir(opt: Option<PathBuf>) -> Option<PathBuf> {
 
 async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) -> Result<()> {
     let store = open_store(db).await?;
-    let state = wangge_server::AppState::load(store, catalogue, name).await.context("loading the store")?;
+    let mut state = wangge_server::AppState::load(store, catalogue, name).await.context("loading the store")?;
+    state.anonymous_role = opts.anonymous_role.unwrap_or(wangge_store::Role::Resident);
+    if state.anonymous_role != wangge_store::Role::Resident {
+        tracing::warn!(role = %state.anonymous_role, "anonymous callers see household numbers");
+    }
     let stats = state.atlas.stats();
     tracing::info!(
         buildings = stats.buildings,
@@ -316,7 +344,9 @@ async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) ->
         edges = stats.network_edges,
         "atlas loaded"
     );
-    let app = wangge_server::app(state, web_dir(opts.web));
+    let options = wangge_server::Options { cors_origins: opts.cors_origins, body_limit: opts.body_limit };
+    wangge_server::check_options(&options).map_err(|e| anyhow::anyhow!("{e} is not valid"))?;
+    let app = wangge_server::app_with(state, web_dir(opts.web), &options);
     wangge_server::serve(app, opts.bind, |addr| {
         println!("wangge listening on http://{addr}");
     })
@@ -354,5 +384,7 @@ async fn demo(
         let args = import::ImportArgs::for_files(files);
         import::run(&url, catalogue.clone(), args).await?;
     }
+    let mut opts = opts;
+    opts.anonymous_role.get_or_insert(wangge_store::Role::Leader);
     serve(&url, catalogue, format!("{name} sample"), opts).await
 }

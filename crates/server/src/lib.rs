@@ -4,15 +4,21 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod routes;
 
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use wangge_core::plan::PlanRecord;
 use wangge_core::{Atlas, Catalogue};
 use wangge_store::Store;
+
+/// How long a login's token works unless the server is told otherwise (12 hours).
+pub const DEFAULT_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
 pub use error::ApiError;
 
@@ -29,6 +35,13 @@ pub struct AppState {
     pub name: String,
     /// Largest number of features one GeoJSON answer holds.
     pub feature_limit: usize,
+    /// How long a login's bearer token works.
+    pub token_ttl: std::time::Duration,
+    /// What anonymous callers may read: resident (the default: no household numbers). Only a
+    /// local demo over public sample data should raise it.
+    pub anonymous_role: wangge_store::Role,
+    /// The active plan as last loaded (see [`AppState::active_plan`]).
+    plan_cache: Arc<tokio::sync::RwLock<Option<Arc<PlanRecord>>>>,
 }
 
 impl AppState {
@@ -46,14 +59,90 @@ impl AppState {
                 reason: e.to_string(),
             }
         })?;
-        Ok(Self { atlas: Arc::new(atlas), catalogue: Arc::new(catalogue), store, name, feature_limit: 50_000 })
+        Ok(Self {
+            atlas: Arc::new(atlas),
+            catalogue: Arc::new(catalogue),
+            store,
+            name,
+            feature_limit: 50_000,
+            token_ttl: DEFAULT_TOKEN_TTL,
+            anonymous_role: wangge_store::Role::Resident,
+            plan_cache: Arc::default(),
+        })
+    }
+
+    /// The plan in force with its grid outlines; read from the store again only when the plan in
+    /// force or its version changed (e.g. `wangge plan activate` while serving).
+    pub async fn active_plan(&self) -> Result<Option<Arc<PlanRecord>>, ApiError> {
+        routes::responsible::active_plan_cached(&*self.store, &self.plan_cache).await
     }
 }
 
 /// The whole application: the API under `/api/v1`, `/healthz`, and the web app's files from
 /// `web_dir` (when given) at `/`.
 pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
-    let api = routes::router().with_state(state);
+    app_with(state, web_dir, &Options::default())
+}
+
+/// Default largest request body (1 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// How the HTTP layer is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Origins allowed by CORS (`*` for any); none: no CORS headers (same-origin only).
+    pub cors_origins: Vec<String>,
+    /// Largest request body in bytes; a larger one is answered 413 with a JSON error.
+    pub body_limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { cors_origins: Vec::new(), body_limit: DEFAULT_BODY_LIMIT }
+    }
+}
+
+/// The CORS layer for `origins`; `Err` names an origin that is not a valid header value.
+fn cors(origins: &[String]) -> Result<Option<tower_http::cors::CorsLayer>, String> {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let values = origins
+            .iter()
+            .map(|o| HeaderValue::from_str(o.trim_end_matches('/')).map_err(|_| format!("CORS origin `{o}`")))
+            .collect::<Result<Vec<_>, _>>()?;
+        AllowOrigin::list(values)
+    };
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_NONE_MATCH])
+            .expose_headers([header::ETAG]),
+    ))
+}
+
+/// Checks `options` (e.g. the CORS origins are valid header values) before serving.
+pub fn check_options(options: &Options) -> Result<(), String> {
+    if options.body_limit == 0 {
+        return Err("the body limit must be at least 1 byte".into());
+    }
+    cors(&options.cors_origins).map(|_| ())
+}
+
+/// [`app`] with CORS and the body limit from `options` (an invalid CORS origin is left out and
+/// logged; call [`check_options`] first to refuse it).
+pub fn app_with(state: AppState, web_dir: Option<PathBuf>, options: &Options) -> Router {
+    let (api, _doc) = routes::router();
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
+        .with_state(state);
     let router = Router::new().merge(api);
     let router = match web_dir {
         Some(dir) => {
@@ -64,7 +153,16 @@ pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
         }
         None => router,
     };
-    router.layer(tower_http::compression::CompressionLayer::new()).layer(tower_http::trace::TraceLayer::new_for_http())
+    let router = router.layer(tower_http::compression::CompressionLayer::new());
+    let router = match cors(&options.cors_origins) {
+        Ok(Some(layer)) => router.layer(layer),
+        Ok(None) => router,
+        Err(e) => {
+            tracing::error!("{e} is not valid: serving without CORS");
+            router
+        }
+    };
+    router.layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Serves `app` on `addr` until Ctrl-C / SIGTERM; `ready` is told the bound address (useful with port 0).

@@ -11,6 +11,7 @@ mod plans;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod users;
 
 pub use circles::{
     BuildingScore, CircleCategory, CircleResult, CirclesMeta, CirclesRun, CoverageLevel, CoverageSummary, GraphSummary,
@@ -18,6 +19,7 @@ pub use circles::{
 };
 pub use error::{Result, StoreError};
 use std::sync::Arc;
+pub use users::{GridWorker, Role, Session, User, UserStore, WorkerSet};
 use wangge_core::plan::PlanRecord;
 use wangge_core::{DatasetInfo, Households, Layers};
 
@@ -47,9 +49,10 @@ pub struct DatasetRecord {
 }
 
 /// The store. Both implementations return layers sorted by source id, so the same content gives
-/// the same `Layers` whichever store holds it.
+/// the same `Layers` whichever store holds it. Users, tokens and grid workers come from the
+/// supertrait [`UserStore`].
 #[async_trait::async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: UserStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// The URL with any password replaced by `***`.

@@ -56,6 +56,11 @@ fn query_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError
 }
 
 impl PgStore {
+    /// The connection pool (for the user and grid-worker queries in `users.rs`).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Connects to the database named by `url` (failing within a few seconds when it cannot be
     /// reached) and runs the migrations, which create the `postgis` extension if it is missing.
     pub async fn open(url: &str) -> Result<Self> {

@@ -44,6 +44,11 @@ fn query_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError
 }
 
 impl SqliteStore {
+    /// The connection pool (for the user and grid-worker queries in `users.rs`).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Opens (creating it if missing) the database file named by `url`, with a WAL journal and
     /// foreign keys on, and runs the migrations.
     pub async fn open(url: &str) -> Result<Self> {

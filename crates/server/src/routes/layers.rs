@@ -2,34 +2,41 @@
 //! with `bbox=minlon,minlat,maxlon,maxlat` (optional: the whole city), `coords=wgs84|gcj02|bd09`
 //! (the system of both the bbox and the answer) and `limit` (at most the server's limit).
 
+use crate::auth::Caller;
+use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::Json;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
 use geojson::Feature;
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use wangge_core::chinacoords::CoordSystem;
 use wangge_core::features::{self, HouseholdPrivacy};
 use wangge_core::geometry::Bbox;
 use wangge_core::model::RegionLevel;
 
 /// The layer routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/buildings", get(buildings))
-        .route("/api/v1/facilities", get(facilities))
-        .route("/api/v1/basemap", get(basemap))
-        .route("/api/v1/compounds", get(compounds))
-        .route("/api/v1/communities", get(communities))
-        .route("/api/v1/streets", get(streets))
-        .route("/api/v1/network", get(network))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(buildings))
+        .routes(routes!(facilities))
+        .routes(routes!(basemap))
+        .routes(routes!(compounds))
+        .routes(routes!(communities))
+        .routes(routes!(streets))
+        .routes(routes!(network))
 }
 
 /// Query parameters shared by the layer routes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LayerQuery {
+    /// `minlon,minlat,maxlon,maxlat` in the `coords` system (default: everything).
     bbox: Option<String>,
+    /// `wgs84` (default), `gcj02` or `bd09`: the system of the bbox and of the answer.
     coords: Option<String>,
+    /// At most this many features (and at most the server's limit); `truncated` is set when more matched.
     limit: Option<usize>,
 }
 
@@ -40,13 +47,7 @@ struct Parsed {
 }
 
 fn parse(q: &LayerQuery, s: &AppState) -> Result<Parsed, ApiError> {
-    let sys = match &q.coords {
-        None => CoordSystem::Wgs84,
-        Some(c) => CoordSystem::parse(c).ok_or_else(|| ApiError::BadParam {
-            param: "coords",
-            reason: format!("`{c}` is not one of wgs84, gcj02, bd09"),
-        })?,
-    };
+    let sys = super::coords(q.coords.as_deref())?;
     let bbox = match &q.bbox {
         None => Bbox { min_lon: -180.0, min_lat: -90.0, max_lon: 180.0, max_lat: 90.0 },
         Some(t) => {
@@ -75,27 +76,43 @@ fn answer<T>(items: Vec<&T>, limit: usize, to_feature: impl Fn(&T) -> Feature) -
     Json(fc).into_response()
 }
 
-async fn buildings(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/buildings", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Buildings; household numbers (households, households_source, households_estimated, units) only for leaders and planners as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+/// Buildings: household numbers (counts, their source, units) only for leaders and planners.
+async fn buildings(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<LayerQuery>,
+) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas.buildings_in(&p.bbox), p.limit, |b| features::building(b, p.sys, HouseholdPrivacy::Show)))
+    let privacy = if caller.sees_households() { HouseholdPrivacy::Show } else { HouseholdPrivacy::Hide };
+    Ok(answer(s.atlas.buildings_in(&p.bbox), p.limit, |b| features::building(b, p.sys, privacy)))
 }
 
-async fn facilities(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/facilities", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Facilities as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+async fn facilities(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     Ok(answer(s.atlas.facilities_in(&p.bbox), p.limit, |f| features::facility(f, p.sys)))
 }
 
-async fn basemap(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/basemap", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Basemap features (roads, water, parks, landuse) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+async fn basemap(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     Ok(answer(s.atlas.basemap_in(&p.bbox), p.limit, |f| features::basemap(f, p.sys)))
 }
 
-async fn network(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/network", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Walking network edges as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+async fn network(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     Ok(answer(s.atlas.edges_in(&p.bbox), p.limit, |e| features::edge(e, p.sys)))
 }
 
-async fn compounds(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/compounds", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Compounds (小区) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+async fn compounds(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let rect = p.bbox.rect();
     let hits: Vec<_> = s.atlas.layers().compounds.iter().filter(|c| intersects_bbox(&c.area, &rect)).collect();
@@ -110,11 +127,15 @@ async fn regions(s: AppState, q: LayerQuery, level: RegionLevel) -> Result<Respo
     Ok(answer(hits, p.limit, |r| features::region(r, p.sys)))
 }
 
-async fn communities(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/communities", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Communities (社区) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+async fn communities(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     regions(s, q, RegionLevel::Community).await
 }
 
-async fn streets(State(s): State<AppState>, Query(q): Query<LayerQuery>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/streets", tag = "layers", params(LayerQuery),
+    responses((status = 200, description = "Streets (街道) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
+async fn streets(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     regions(s, q, RegionLevel::Street).await
 }
 

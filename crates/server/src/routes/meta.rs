@@ -1,16 +1,19 @@
 //! `GET /api/v1/meta`: what the map needs to start: extent, counts, categories, attribution.
 
 use crate::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::{Json, Router, routing::get};
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use wangge_core::features::OSM_ATTRIBUTION;
 
 /// The meta route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/meta", get(meta))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(meta))
 }
 
+#[utoipa::path(get, path = "/api/v1/meta", tag = "meta",
+    responses((status = 200, description = "Extent, counts, facility categories, attribution")))]
 async fn meta(State(s): State<AppState>) -> Json<Value> {
     let extent = s.atlas.extent();
     let categories: Vec<Value> = s
