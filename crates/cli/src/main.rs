@@ -337,7 +337,7 @@ async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) ->
     if state.anonymous_role != wangge_store::Role::Resident {
         tracing::warn!(role = %state.anonymous_role, "anonymous callers see household numbers");
     }
-    let stats = state.atlas.stats();
+    let stats = state.atlas().stats();
     tracing::info!(
         buildings = stats.buildings,
         facilities = stats.facilities,

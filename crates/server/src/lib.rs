@@ -5,9 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod circles;
 pub mod error;
 pub mod extract;
 pub mod routes;
+pub mod tiles;
 
 use axum::Router;
 use std::net::SocketAddr;
@@ -25,8 +27,13 @@ pub use error::ApiError;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The model, an immutable snapshot shared by all requests.
-    pub atlas: Arc<Atlas>,
+    /// The model: an immutable snapshot shared by requests, replaced whole by register updates
+    /// (see [`AppState::atlas`] and [`AppState::replace_atlas`]).
+    atlas: Arc<std::sync::RwLock<Arc<Atlas>>>,
+    /// Vector tiles of the model and of the plans, cached and invalidated by changes.
+    pub tiles: Arc<wangge_tiles::TileService>,
+    /// The walking network and facilities of the current atlas (nearest services, isochrones).
+    circles: Arc<std::sync::RwLock<Arc<circles::Engine>>>,
     /// The facility catalogue.
     pub catalogue: Arc<Catalogue>,
     /// The store the atlas was loaded from.
@@ -59,9 +66,15 @@ impl AppState {
                 reason: e.to_string(),
             }
         })?;
+        let catalogue = Arc::new(catalogue);
+        let atlas = Arc::new(atlas);
+        let tiles = tiles::load(&*store, &atlas).await?;
+        let engine = circles::Engine::build(&atlas, &catalogue);
         Ok(Self {
-            atlas: Arc::new(atlas),
-            catalogue: Arc::new(catalogue),
+            atlas: Arc::new(std::sync::RwLock::new(atlas)),
+            tiles: Arc::new(tiles),
+            circles: Arc::new(std::sync::RwLock::new(Arc::new(engine))),
+            catalogue,
             store,
             name,
             feature_limit: 50_000,
@@ -69,6 +82,38 @@ impl AppState {
             anonymous_role: wangge_store::Role::Resident,
             plan_cache: Arc::default(),
         })
+    }
+
+    /// The current model snapshot (cheap: an `Arc` clone).
+    pub fn atlas(&self) -> Arc<Atlas> {
+        self.atlas.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The walking network and facilities of the current model.
+    pub fn circles(&self) -> Arc<circles::Engine> {
+        self.circles.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Installs a new model snapshot (after a register or facility update): the circles engine is
+    /// rebuilt and the tiles of the changed features are dropped from the cache.
+    pub async fn replace_atlas(&self, atlas: Atlas) -> Result<(), ApiError> {
+        let atlas = Arc::new(atlas);
+        let catalogue = self.catalogue.clone();
+        let for_engine = atlas.clone();
+        let engine = tokio::task::spawn_blocking(move || circles::Engine::build(&for_engine, &catalogue))
+            .await
+            .map_err(|e| ApiError::Internal(format!("rebuilding the walking network: {e}")))?;
+        tiles::atlas_changed(self, &atlas).await?;
+        *self.circles.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+        *self.atlas.write().unwrap_or_else(std::sync::PoisonError::into_inner) = atlas;
+        Ok(())
+    }
+
+    /// Tells the tiles (and the cached active plan) that a plan changed: an edit, a new plan, a
+    /// publication. Only the tiles the changed grids touch are re-encoded.
+    pub async fn plan_changed(&self, plan: &PlanRecord) -> Result<(), ApiError> {
+        *self.plan_cache.write().await = None;
+        tiles::plan_changed(self, plan).await
     }
 
     /// The plan in force with its grid outlines; read from the store again only when the plan in

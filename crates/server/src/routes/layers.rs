@@ -86,28 +86,28 @@ async fn buildings(
 ) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let privacy = if caller.sees_households() { HouseholdPrivacy::Show } else { HouseholdPrivacy::Hide };
-    Ok(answer(s.atlas.buildings_in(&p.bbox), p.limit, |b| features::building(b, p.sys, privacy)))
+    Ok(answer(s.atlas().buildings_in(&p.bbox), p.limit, |b| features::building(b, p.sys, privacy)))
 }
 
 #[utoipa::path(get, path = "/api/v1/facilities", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Facilities as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
 async fn facilities(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas.facilities_in(&p.bbox), p.limit, |f| features::facility(f, p.sys)))
+    Ok(answer(s.atlas().facilities_in(&p.bbox), p.limit, |f| features::facility(f, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/basemap", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Basemap features (roads, water, parks, landuse) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
 async fn basemap(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas.basemap_in(&p.bbox), p.limit, |f| features::basemap(f, p.sys)))
+    Ok(answer(s.atlas().basemap_in(&p.bbox), p.limit, |f| features::basemap(f, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/network", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Walking network edges as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
 async fn network(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas.edges_in(&p.bbox), p.limit, |e| features::edge(e, p.sys)))
+    Ok(answer(s.atlas().edges_in(&p.bbox), p.limit, |e| features::edge(e, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/compounds", tag = "layers", params(LayerQuery),
@@ -115,15 +115,17 @@ async fn network(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -
 async fn compounds(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let rect = p.bbox.rect();
-    let hits: Vec<_> = s.atlas.layers().compounds.iter().filter(|c| intersects_bbox(&c.area, &rect)).collect();
+    let atlas = s.atlas();
+    let hits: Vec<_> = atlas.layers().compounds.iter().filter(|c| intersects_bbox(&c.area, &rect)).collect();
     Ok(answer(hits, p.limit, |c| features::compound(c, p.sys)))
 }
 
 async fn regions(s: AppState, q: LayerQuery, level: RegionLevel) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let rect = p.bbox.rect();
+    let atlas = s.atlas();
     let hits: Vec<_> =
-        s.atlas.layers().regions.iter().filter(|r| r.level == level && intersects_bbox(&r.area, &rect)).collect();
+        atlas.layers().regions.iter().filter(|r| r.level == level && intersects_bbox(&r.area, &rect)).collect();
     Ok(answer(hits, p.limit, |r| features::region(r, p.sys)))
 }
 

@@ -15,7 +15,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/meta", tag = "meta",
     responses((status = 200, description = "Extent, counts, facility categories, attribution")))]
 async fn meta(State(s): State<AppState>) -> Json<Value> {
-    let extent = s.atlas.extent();
+    let extent = s.atlas().extent();
     let categories: Vec<Value> = s
         .catalogue
         .categories
@@ -33,7 +33,7 @@ async fn meta(State(s): State<AppState>) -> Json<Value> {
         "center": extent.map(|b| { let (x, y) = b.centre(); [x, y] }),
         "attribution": OSM_ATTRIBUTION,
         "store": s.store.backend(),
-        "stats": s.atlas.stats(),
+        "stats": s.atlas().stats(),
         "categories": categories,
     }))
 }

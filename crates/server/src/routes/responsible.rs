@@ -86,7 +86,8 @@ async fn responsible(
     let (x, y) = sys.to_wgs84(lon, lat);
     let p = Point::new(x, y);
 
-    let regions = &s.atlas.layers().regions;
+    let atlas = s.atlas();
+    let regions = &atlas.layers().regions;
     let community = smallest(regions, RegionLevel::Community, p)
         .ok_or_else(|| ApiError::NotFound { kind: "community containing point", id: format!("{lon},{lat}") })?;
     let street = smallest(regions, RegionLevel::Street, p)

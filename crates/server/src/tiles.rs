@@ -1,0 +1,54 @@
+//! The served vector tiles: built from the atlas, the stored circle scores and the plans at start,
+//! then kept current as plans and registers change (only the touched tiles are dropped).
+
+use crate::{ApiError, AppState};
+use wangge_core::Atlas;
+use wangge_core::plan::PlanRecord;
+use wangge_store::{Store, StoreError};
+use wangge_tiles::{BuildingExtra, BuildingExtras, CacheOptions, TileService, TileSource, grids_from_plan};
+
+/// Per-building extras from the store: the grid in the active plan and the completeness score.
+pub async fn extras(store: &dyn Store) -> Result<BuildingExtras, StoreError> {
+    let mut extras = BuildingExtras::new();
+    if let Some(plan) = store.active_plan().await? {
+        for a in &plan.assignments {
+            extras.entry(a.building.clone()).or_insert_with(BuildingExtra::default).grid = Some(a.grid.clone());
+        }
+    }
+    for s in store.circle_scores().await? {
+        extras.entry(s.building).or_default().completeness = Some(s.completeness);
+    }
+    Ok(extras)
+}
+
+/// The tile service for `atlas`, with the grids of every stored plan (the active one served by default).
+pub async fn load(store: &dyn Store, atlas: &Atlas) -> Result<TileService, StoreError> {
+    let extras = extras(store).await?;
+    let mut source = TileSource::from_atlas(atlas, &extras);
+    for plan in store.plans().await? {
+        if let Some(full) = store.load_plan(&plan.name).await? {
+            let active = full.status == wangge_core::plan::PlanStatus::Active;
+            source = source.with_grids(&full.name, &grids_from_plan(&full), active);
+        }
+    }
+    Ok(TileService::new(source, CacheOptions::default()))
+}
+
+/// A plan changed (edit, new plan, publication): its grid tiles touched by the change are dropped.
+pub async fn plan_changed(state: &AppState, plan: &PlanRecord) -> Result<(), ApiError> {
+    let active = plan.status == wangge_core::plan::PlanStatus::Active;
+    state.tiles.set_grids(&plan.name, &grids_from_plan(plan), active);
+    if active {
+        let atlas = state.atlas();
+        let extras = extras(&*state.store).await?;
+        state.tiles.refresh(&atlas, &extras);
+    }
+    Ok(())
+}
+
+/// The model changed (register or facility update): the tiles of changed features are dropped.
+pub async fn atlas_changed(state: &AppState, atlas: &Atlas) -> Result<(), ApiError> {
+    let extras = extras(&*state.store).await?;
+    state.tiles.refresh(atlas, &extras);
+    Ok(())
+}
