@@ -122,3 +122,23 @@ export const FALLBACK_CATEGORY_STYLE: CategoryStyle = { color: '#6d6d6d', glyph:
 export function categoryStyle(id: string): CategoryStyle {
   return CATEGORY_STYLES[id] ?? FALLBACK_CATEGORY_STYLE;
 }
+
+/** Grid fill by quota status; red marks a grid with a violation. */
+export const GRID_STATUS = {
+  under: '#f2c14e',
+  within: '#5fb36b',
+  over: '#e0823d',
+  violation: '#d7263d',
+};
+
+/** Walking areas: 5, 10, 15 minutes (darkest nearest). */
+export const ISOCHRONE_COLORS = ['#2c7fb8', '#7fcdbb', '#edf8b1'];
+
+/** Routes: the chosen one and the others. */
+export const ROUTE = { selected: '#1565c0', other: '#5c8fd6' };
+
+/** Selection outline and drawing colour. */
+export const SELECTED = '#ff3d7f';
+
+/** Bar colours of the dashboard chart. */
+export const CHART = { bar: '#3b6fc4', barLow: '#d7263d' };

@@ -1,4 +1,4 @@
-// Facility icons drawn on a canvas at run time (no sprite sheet, no glyph server).
+// Facility icons: one drawing per category, used for the sprite sheet and for the legend.
 import type { Map as MlMap } from 'maplibre-gl';
 import { categoryStyle } from './colors';
 
@@ -46,10 +46,12 @@ function addIcon(map: MlMap, category: string, pixelRatio: number): void {
   map.addImage(id, { width: canvas.width, height: canvas.height, data: new Uint8Array(data.data.buffer) }, { pixelRatio });
 }
 
-/** Adds icons for the given categories, and draws any other category on demand. */
-export function installIcons(map: MlMap, categories: string[]): void {
+/**
+ * The sprite (public/assets/sprite, made from these drawings by scripts/make-sprite.mjs) has an icon
+ * for every category in the palette; a category it lacks is drawn here when the map asks for it.
+ */
+export function installIcons(map: MlMap): void {
   const pixelRatio = Math.max(1, Math.ceil(window.devicePixelRatio || 1));
-  for (const c of categories) addIcon(map, c, pixelRatio);
   map.on('styleimagemissing', (e) => {
     if (e.id.startsWith(ICON_PREFIX)) addIcon(map, e.id.slice(ICON_PREFIX.length), pixelRatio);
   });

@@ -1,6 +1,6 @@
 // The legend panel: household classes of buildings and the facility icons.
 import type { Meta } from './api';
-import { BUILDING_OUTLINE, BASEMAP, HOUSEHOLD_CLASSES } from './colors';
+import { BUILDING_OUTLINE, BASEMAP, GRID_STATUS, HOUSEHOLD_CLASSES } from './colors';
 import type { Lang, Messages } from './i18n';
 import { drawIcon } from './icons';
 import { categoryName } from './popup';
@@ -36,9 +36,9 @@ function iconDataUrl(category: string): string {
   return url;
 }
 
-export function renderLegend(box: HTMLElement, t: Messages, lang: Lang, meta: Meta): void {
+export function renderLegend(box: HTMLElement, t: Messages, lang: Lang, meta: Meta, households = true, grids = false): void {
   box.replaceChildren();
-  box.append(heading(t.legendHouseholds));
+  if (households) box.append(heading(t.legendHouseholds));
   const classes = document.createElement('ul');
   for (const c of HOUSEHOLD_CLASSES) {
     const label =
@@ -50,10 +50,14 @@ export function renderLegend(box: HTMLElement, t: Messages, lang: Lang, meta: Me
   const est = swatch(HOUSEHOLD_CLASSES[2].color, 'swatch dashed');
   est.style.borderColor = BUILDING_OUTLINE;
   classes.append(item(est, t.legendEstimated));
+  if (!households) classes.replaceChildren();
+  const gridList = document.createElement('ul');
+  for (const k of ['within', 'under', 'over', 'violation'] as const) gridList.append(item(swatch(GRID_STATUS[k]), t.gridStatus[k]));
   const comp = swatch('transparent', 'swatch dashed');
   comp.style.borderColor = BASEMAP.compound;
   classes.append(item(comp, t.legendCompound));
   box.append(classes);
+  if (grids) box.append(heading(t.legendGrids), gridList);
 
   // Only categories that occur in the data, in catalogue order.
   const counts = meta.stats?.facilities_by_category ?? {};

@@ -25,6 +25,10 @@ use wangge_core::geometry::Bbox;
 use wangge_core::projection::LocalFrame;
 use wangge_core::{Building, Catalogue, Compound, Facility, Layers};
 
+/// Components shorter than this (metres of ways, in all) are islands that a point asked about
+/// directly steps over ([`Network::snap_point`]).
+pub const ISLAND_M: f64 = 1000.0;
+
 /// Options of the network.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkOptions {
@@ -408,9 +412,37 @@ impl Network {
         self.snap_xy(p, &own)
     }
 
-    /// Places one point asked about directly, or fails with [`CirclesError::NotOnNetwork`].
+    /// Places one point asked about directly (a resident's position), or fails with
+    /// [`CirclesError::NotOnNetwork`]. Unlike [`Network::snap`], it steps over islands: a scrap of
+    /// path cut off from the rest in the data (shorter than [`ISLAND_M`] and not the main
+    /// component) is skipped when a larger component is within the snapping limit, so a resident
+    /// standing beside one is not told nothing can be reached.
     pub fn snap_point(&self, p: Point<f64>) -> Result<Snap, CirclesError> {
-        self.snap(p, None).map_err(|failure| CirclesError::NotOnNetwork { lon: p.x(), lat: p.y(), failure })
+        let first =
+            self.snap(p, None).map_err(|failure| CirclesError::NotOnNetwork { lon: p.x(), lat: p.y(), failure })?;
+        if !self.is_island(self.component_of(&first)) {
+            return Ok(first);
+        }
+        let Ok((x, y)) = self.graph.frame().forward(p.x(), p.y()) else { return Ok(first) };
+        let limit2 = self.options.max_snap_m * self.options.max_snap_m;
+        let own = if self.seg_compound.is_empty() { Vec::new() } else { self.compounds.containing(p) };
+        let label = |v: u32| self.seg_compound.get(v as usize).copied().unwrap_or(NONE);
+        let better = self
+            .segments
+            .nearest_neighbor_iter_with_distance_2(&[x, y])
+            .take_while(|(_, d2)| *d2 <= limit2)
+            .filter(|(s, _)| {
+                let l = label(s.data);
+                l == NONE || own.contains(&l)
+            })
+            .map(|(s, _)| self.snap_on_segment(s.data, Coord { x, y }, p))
+            .find(|snap| !self.is_island(self.component_of(snap)));
+        Ok(better.unwrap_or(first))
+    }
+
+    /// True for a component other than the main one whose ways are shorter than [`ISLAND_M`] in all.
+    fn is_island(&self, component: usize) -> bool {
+        component != 0 && self.graph.components().get(component).is_some_and(|c| c.length_m < ISLAND_M)
     }
 
     /// Places many points (in parallel).

@@ -5,12 +5,13 @@
 #![forbid(unsafe_code)]
 
 mod circles;
+mod config;
 mod import;
 mod partition;
 mod user;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use wangge_core::Catalogue;
@@ -26,6 +27,10 @@ struct Cli {
     /// Facility catalogue (TOML); the built-in GB 50180-2018 catalogue when not given.
     #[arg(long, global = true, env = "WANGGE_CATALOGUE")]
     catalogue: Option<PathBuf>,
+    /// Settings file (TOML: `db`, `catalogue`, and a `[serve]` table with the serve options); the
+    /// command line and the environment win over it.
+    #[arg(long, global = true, env = "WANGGE_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -127,7 +132,7 @@ struct ServeArgs {
 #[derive(clap::Args, Clone)]
 struct ServeOpts {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "WANGGE_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
     /// Folder of the built web app (default: the repository's web/dist).
     #[arg(long, env = "WANGGE_WEB")]
@@ -138,11 +143,79 @@ struct ServeOpts {
     cors_origins: Vec<String>,
     /// What anonymous callers may read: `resident` (no per-building household numbers) unless
     /// given; `wangge demo` defaults to `leader`, its samples being public data shown locally.
-    #[arg(long, value_parser = user::parse_role)]
+    #[arg(long, env = "WANGGE_ANONYMOUS_ROLE", value_parser = user::parse_role)]
     anonymous_role: Option<wangge_store::Role>,
     /// Largest request body in bytes (larger ones get 413).
     #[arg(long, env = "WANGGE_BODY_LIMIT", default_value_t = wangge_server::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// Requests per second each client (bearer token, else IP address) may make; over it: 429.
+    /// 0 turns the limit off (e.g. for load tests).
+    #[arg(long, env = "WANGGE_RATE_LIMIT", default_value_t = wangge_server::DEFAULT_RATE_LIMIT)]
+    rate_limit: u32,
+    /// Requests a client may make at once above its rate.
+    #[arg(long, env = "WANGGE_RATE_BURST", default_value_t = wangge_server::DEFAULT_RATE_BURST)]
+    rate_burst: u32,
+    /// Mebibytes of encoded vector tiles kept in memory (with their gzip copies); 0 turns the tile
+    /// cache off, so every tile is encoded on every request (e.g. to load-test the encoder).
+    #[arg(long, env = "WANGGE_TILE_CACHE_MB", default_value_t = wangge_server::tiles::DEFAULT_CACHE_MB)]
+    tile_cache: usize,
+}
+
+impl ServeOpts {
+    /// Fills what the command line and environment left unset from the config file's `[serve]`.
+    fn apply(&mut self, m: &clap::ArgMatches, c: &config::ServeConfig) -> Result<()> {
+        use config::unset;
+        if let (true, Some(v)) = (unset(m, "bind"), c.bind) {
+            self.bind = v;
+        }
+        if let (true, Some(v)) = (unset(m, "web"), &c.web) {
+            self.web = Some(v.clone());
+        }
+        if let (true, Some(v)) = (unset(m, "cors_origins"), &c.cors_origins) {
+            self.cors_origins = v.clone();
+        }
+        if let (true, Some(v)) = (unset(m, "anonymous_role"), &c.anonymous_role) {
+            self.anonymous_role =
+                Some(user::parse_role(v).map_err(|e| anyhow::anyhow!("config file: serve.anonymous_role: {e}"))?);
+        }
+        if let (true, Some(v)) = (unset(m, "body_limit"), c.body_limit) {
+            self.body_limit = v;
+        }
+        if let (true, Some(v)) = (unset(m, "rate_limit"), c.rate_limit) {
+            self.rate_limit = v;
+        }
+        if let (true, Some(v)) = (unset(m, "rate_burst"), c.rate_burst) {
+            self.rate_burst = v;
+        }
+        Ok(())
+    }
+}
+
+/// Parses the command line, then fills unset values from `--config` (command line > environment >
+/// file > default).
+fn parse_cli() -> Result<Cli> {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let Some(path) = cli.config.clone() else { return Ok(cli) };
+    let file = config::Config::read(&path)?;
+    if let (true, Some(db)) = (config::unset(&matches, "db"), &file.db) {
+        cli.db = db.clone();
+    }
+    if let (true, Some(c)) = (config::unset(&matches, "catalogue"), &file.catalogue) {
+        cli.catalogue = Some(c.clone());
+    }
+    match &mut cli.command {
+        Command::Serve(args) => {
+            let m = matches.subcommand_matches("serve").unwrap_or(&matches);
+            args.opts.apply(m, &file.serve)?;
+        }
+        Command::Demo { serve, .. } => {
+            let m = matches.subcommand_matches("demo").unwrap_or(&matches);
+            serve.apply(m, &file.serve)?;
+        }
+        _ => {}
+    }
+    Ok(cli)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -183,7 +256,13 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -337,6 +416,7 @@ async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) ->
     if state.anonymous_role != wangge_store::Role::Resident {
         tracing::warn!(role = %state.anonymous_role, "anonymous callers see household numbers");
     }
+    wangge_server::tiles::set_cache_megabytes(&state, opts.tile_cache);
     let stats = state.atlas().stats();
     tracing::info!(
         buildings = stats.buildings,
@@ -344,7 +424,12 @@ async fn serve(db: &str, catalogue: Catalogue, name: String, opts: ServeOpts) ->
         edges = stats.network_edges,
         "atlas loaded"
     );
-    let options = wangge_server::Options { cors_origins: opts.cors_origins, body_limit: opts.body_limit };
+    let options = wangge_server::Options {
+        cors_origins: opts.cors_origins,
+        body_limit: opts.body_limit,
+        rate_limit: opts.rate_limit,
+        rate_burst: opts.rate_burst,
+    };
     wangge_server::check_options(&options).map_err(|e| anyhow::anyhow!("{e} is not valid"))?;
     let app = wangge_server::app_with(state, web_dir(opts.web), &options);
     wangge_server::serve(app, opts.bind, |addr| {

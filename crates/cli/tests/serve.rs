@@ -116,3 +116,55 @@ fn the_server_answers_health_and_layers_by_bbox() {
     let (code, _) = get(&format!("{}/api/v1/buildings?coords=mars", s.base));
     assert_eq!(code, 400);
 }
+
+/// Starts `wangge serve` with extra arguments and environment; returns the child and its first
+/// line of output (the ready line, or nothing when it failed) and its error output when it exited.
+fn spawn(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangge"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("starting wangge");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reading");
+    (child, line)
+}
+
+#[test]
+fn a_config_file_sets_what_the_command_line_and_environment_leave_unset() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/c.db", tmp.path().display());
+    let config = tmp.path().join("wangge.toml");
+    // The file picks a free port (the default is 8080) and the store; the rate limit is read too.
+    std::fs::write(&config, format!("db = \"{db}\"\n[serve]\nbind = \"127.0.0.1:0\"\nrate_limit = 0\n"))
+        .expect("write");
+    let cfg = config.to_str().expect("utf-8 path");
+    let (mut child, line) = spawn(&["serve", "--config", cfg, "--web", "/nonexistent"], &[]);
+    let base =
+        line.trim().strip_prefix("wangge listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
+    assert!(!base.ends_with(":8080"), "{base}");
+    assert_eq!(get(&format!("{base}/healthz")).0, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // The environment wins over the file.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let bind = format!("127.0.0.1:{port}");
+    let (mut child, line) =
+        spawn(&["serve", "--web", "/nonexistent"], &[("WANGGE_CONFIG", cfg), ("WANGGE_BIND", &bind)]);
+    assert_eq!(line.trim(), format!("wangge listening on http://{bind}"));
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A key the file may not have is refused, naming the file and the key; nothing is served.
+    std::fs::write(&config, "[serve]\nbind = \"127.0.0.1:0\"\nrate_limt = 5\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_wangge")).args(["serve", "--config", cfg]).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wangge.toml") && err.contains("rate_limt"), "{err}");
+    assert!(out.stdout.is_empty());
+}

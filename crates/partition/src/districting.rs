@@ -145,6 +145,12 @@ enum Proof {
     Unmatched(Vec<u32>, usize),
     /// The households cannot be grouped into grids even ignoring where the buildings stand.
     Ungroupable,
+    /// These nodes meet the rest only through contacts whose two sides together exceed the
+    /// maximum, so they form grids of their own, and no number of grids adds up to their households.
+    Apart(Vec<u32>),
+    /// The grid holding this node can take at most `room` more households, but the pieces around
+    /// it must hand it at least `must` to be divided into grids (see `exact::bottleneck`).
+    Bottleneck { node: u32, must: u64, room: u64 },
     /// The exact search tried every division.
     Exhausted,
 }
@@ -157,6 +163,36 @@ fn cheap_proof(g: &Graph, st: &State, q: &Quota) -> Option<Proof> {
     }
     if let Some((unserved, served)) = exact::unmatched_parts(g, q) {
         return Some(Proof::Unmatched(unserved, served));
+    }
+    // Contacts a grid within the quota can use: those whose two sides fit in one grid.
+    let max = u64::from(q.max);
+    let light: Vec<Vec<u32>> = (0..g.len() as u32)
+        .map(|v| g.range(v).map(|e| g.nbr[e]).filter(|&u| g.w[v as usize] + g.w[u as usize] <= max).collect())
+        .collect();
+    let mut seen = vec![false; g.len()];
+    for s in 0..g.len() {
+        if seen[s] {
+            continue;
+        }
+        seen[s] = true;
+        let mut piece = vec![s as u32];
+        let mut i = 0;
+        while i < piece.len() {
+            for &u in &light[piece[i] as usize] {
+                if !seen[u as usize] {
+                    seen[u as usize] = true;
+                    piece.push(u);
+                }
+            }
+            i += 1;
+        }
+        if !divisible(piece.iter().map(|&v| g.w[v as usize]).sum(), q) {
+            piece.sort_unstable();
+            return Some(Proof::Apart(piece));
+        }
+    }
+    if let Some((node, must, room)) = exact::bottleneck(&g.w, &light, q) {
+        return Some(Proof::Bottleneck { node, must, room });
     }
     let bad = st.live().filter(|&l| miss(st.hh[l as usize], q) > 0);
     bad.flat_map(|l| st.members[l as usize].iter().copied())
@@ -501,6 +537,26 @@ fn explain(
                 named.join(", ")
             ))
         }
+        Some(Proof::Apart(nodes)) => {
+            let h: u64 = nodes.iter().map(|&v| g.w[v as usize]).sum();
+            Some(format!(
+                "community {name} cannot be divided into grids of {}–{} households: {} meets the rest only where the households on the two sides together exceed {}, so it must form grids of its own, and no number of grids of {}–{} adds up to {h}",
+                q.min,
+                q.max,
+                describe_nodes(problem, g, &nodes, h),
+                q.max,
+                q.min,
+                q.max
+            ))
+        }
+        Some(Proof::Bottleneck { node, must, room }) => Some(format!(
+            "community {name} cannot be divided into grids of {}–{} households: {} stands between the buildings around it, and they can be divided into grids of {}–{} only if the grid holding it takes at least {must} of their households, but it can take at most {room}",
+            q.min,
+            q.max,
+            describe_nodes(problem, g, &[node], g.w[node as usize]),
+            q.min,
+            q.max
+        )),
         Some(Proof::Exhausted) => Some(format!(
             "community {name} cannot be divided into contiguous grids of {}–{} households that keep its compounds whole: an exhaustive search over its {} indivisible parts (compounds and buildings) finds no such division",
             q.min,

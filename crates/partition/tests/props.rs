@@ -164,35 +164,59 @@ fn brute_force_feasible(n: usize, w: &[u64], adj: &[Vec<usize>], q: &Quota) -> b
     rec(0, n, &mut label, 0, w, adj, q)
 }
 
+/// Plans agree with brute force on community `c`: when a division within the quota exists, every
+/// grid of the plan is within the quota; when none exists, the outcome says it is proven.
+fn agrees_with_brute_force(c: Case) -> Result<(), TestCaseError> {
+    let q = Quota::new(c.min, c.min + c.span, None).expect("quota");
+    let p = prepare(community(&c), &q).expect("prepare");
+    let n = p.atoms.len();
+    let w: Vec<u64> = p.atoms.iter().map(|a| u64::from(a.households)).collect();
+    let adj: Vec<Vec<usize>> =
+        (0..n).map(|a| p.adjacency.of(AtomIx(a as u32)).iter().map(|ct| ct.to.0 as usize).collect()).collect();
+    let feasible = brute_force_feasible(n, &w, &adj, &q);
+    let out = partition(&p, &Options { quota: q, seed: 1 }, None);
+    let mut hh = vec![0u64; out.plan.grids()];
+    for (a, g) in p.atoms.iter().zip(&out.plan.grid_of) {
+        hh[g.0 as usize] += u64::from(a.households);
+    }
+    let all_within = hh.iter().all(|&h| q.holds(h));
+    if feasible {
+        prop_assert!(all_within, "a division within {}–{} exists but the plan has {:?}", q.min, q.max, hh);
+    } else {
+        prop_assert!(
+            !all_within && out.proven,
+            "no division exists; plan {:?}, proven {}, {:?}",
+            hh,
+            out.proven,
+            out.infeasible
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
-    /// On communities small enough to try every division by brute force: when a division within
-    /// the quota exists, every grid of the plan is within the quota; when none exists, the outcome
-    /// says it is proven.
+    /// On communities small enough to try every division by brute force.
     #[test]
     fn small_communities_agree_with_brute_force(
         points in prop::collection::vec((0.0..300.0f64, 0.0..300.0f64, 10u32..=260), 2..=9),
         min in 200u32..400,
         span in 0u32..=200,
     ) {
-        let c = Case { points, compounds: Vec::new(), min, span, seed: 1 };
-        let q = Quota::new(c.min, c.min + c.span, None).expect("quota");
-        let p = prepare(community(&c), &q).expect("prepare");
-        let n = p.atoms.len();
-        let w: Vec<u64> = p.atoms.iter().map(|a| u64::from(a.households)).collect();
-        let adj: Vec<Vec<usize>> =
-            (0..n).map(|a| p.adjacency.of(AtomIx(a as u32)).iter().map(|ct| ct.to.0 as usize).collect()).collect();
-        let feasible = brute_force_feasible(n, &w, &adj, &q);
-        let out = partition(&p, &Options { quota: q, seed: 1 }, None);
-        let mut hh = vec![0u64; out.plan.grids()];
-        for (a, g) in p.atoms.iter().zip(&out.plan.grid_of) {
-            hh[g.0 as usize] += u64::from(a.households);
-        }
-        let all_within = hh.iter().all(|&h| q.holds(h));
-        if feasible {
-            prop_assert!(all_within, "a division within {}–{} exists but the plan has {:?}", q.min, q.max, hh);
-        } else {
-            prop_assert!(!all_within && out.proven, "no division exists; plan {:?}, proven {}, {:?}", hh, out.proven, out.infeasible);
-        }
+        agrees_with_brute_force(Case { points, compounds: Vec::new(), min, span, seed: 1 })?;
+    }
+
+    /// The same with heavy buildings among light ones (e.g. 480 households between groups of
+    /// 10–90), where the proofs by contacts too heavy to share a grid and by bottlenecks apply.
+    #[test]
+    fn heavy_and_light_communities_agree_with_brute_force(
+        points in prop::collection::vec(
+            (0.0..300.0f64, 0.0..300.0f64, prop_oneof![10u32..=90, 150u32..=490]),
+            2..=9,
+        ),
+        min in 200u32..=350,
+        span in 0u32..=250,
+    ) {
+        agrees_with_brute_force(Case { points, compounds: Vec::new(), min, span, seed: 1 })?;
     }
 }

@@ -51,6 +51,28 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// The request is well formed but cannot be answered for this data (e.g. a point too far from
+    /// any walkable way, or a city without a walking network).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The client is over its rate limit.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A tile request that cannot be served: malformed or out-of-range coordinates, an unknown
+    /// layer, plan or metric (the message names it).
+    #[error("{0}")]
+    Tile(wangge_tiles::TileError),
+    /// The request was based on a state that is no longer current (e.g. a stale plan version) or
+    /// does not allow it; `current` (answered as a top-level `"current"`) is the current state.
+    #[error("{message}")]
+    Conflict {
+        /// A stable code, e.g. `StaleVersion`.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+        /// The current state of the resource.
+        current: serde_json::Value,
+    },
     /// Something failed inside; logged, answered with a generic message.
     #[error("internal error")]
     Internal(String),
@@ -67,6 +89,11 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::BadBody { status, .. } => *status,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Tile(e) if e.is_not_found() => StatusCode::NOT_FOUND,
+            Self::Tile(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,7 +109,36 @@ impl ApiError {
             Self::BadBody { status, .. } if *status == StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLarge",
             Self::BadBody { status, .. } if *status == StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaType",
             Self::BadBody { .. } => "BadBody",
+            Self::Unprocessable(_) => "Unprocessable",
+            Self::TooManyRequests(_) => "TooManyRequests",
+            Self::Tile(e) => tile_error_code(e),
+            Self::Conflict { code, .. } => code,
             Self::Internal(_) => "Internal",
+        }
+    }
+}
+
+/// The stable code of a tile error.
+fn tile_error_code(e: &wangge_tiles::TileError) -> &'static str {
+    use wangge_tiles::TileError as T;
+    match e {
+        T::ZoomOutOfRange { .. } | T::TileOutOfRange { .. } => "TileOutOfRange",
+        T::BadCoordinate { .. } => "BadTileCoordinate",
+        T::UnknownLayer { .. } => "UnknownLayer",
+        T::DuplicateLayer { .. } => "BadParameter",
+        T::UnknownVariant { layer: "grids", .. } => "UnknownPlan",
+        T::UnknownVariant { .. } => "UnknownMetric",
+        T::NoActivePlan => "NoActivePlan",
+        _ => "BadTile",
+    }
+}
+
+impl From<wangge_tiles::TileError> for ApiError {
+    fn from(e: wangge_tiles::TileError) -> Self {
+        use wangge_tiles::TileError as T;
+        match e {
+            T::Encode(_) | T::Update(_) => Self::Internal(e.to_string()),
+            other => Self::Tile(other),
         }
     }
 }
@@ -94,6 +150,11 @@ impl From<wangge_store::StoreError> for ApiError {
                 Self::BadBody { status: StatusCode::UNPROCESSABLE_ENTITY, message: reason }
             }
             wangge_store::StoreError::NotFound { what, name } => Self::NotFound { kind: what, id: name },
+            wangge_store::StoreError::Stale { name, expected, current } => Self::Conflict {
+                code: "StaleVersion",
+                message: format!("plan `{name}` is at version {current}, not {expected}: reload it and edit again"),
+                current: json!({ "name": name, "version": current }),
+            },
             other => Self::Internal(other.to_string()),
         }
     }
@@ -116,8 +177,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
+            eprintln!("DEBUGINTERNAL {detail}");
         }
-        (self.status_code(), Json(json!({ "error": { "code": self.code(), "message": self.to_string() } })))
-            .into_response()
+        let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let Self::Conflict { current, .. } = &self {
+            body["current"] = current.clone();
+        }
+        (self.status_code(), Json(body)).into_response()
     }
 }

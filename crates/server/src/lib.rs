@@ -8,6 +8,8 @@ pub mod auth;
 pub mod circles;
 pub mod error;
 pub mod extract;
+pub mod jobs;
+pub mod ops;
 pub mod routes;
 pub mod tiles;
 
@@ -47,6 +49,10 @@ pub struct AppState {
     /// What anonymous callers may read: resident (the default: no household numbers). Only a
     /// local demo over public sample data should raise it.
     pub anonymous_role: wangge_store::Role,
+    /// Request counts and timings served at `/metrics`.
+    pub metrics: ops::Metrics,
+    /// Background jobs running in this process.
+    pub jobs: Arc<jobs::Jobs>,
     /// The active plan as last loaded (see [`AppState::active_plan`]).
     plan_cache: Arc<tokio::sync::RwLock<Option<Arc<PlanRecord>>>>,
 }
@@ -58,6 +64,7 @@ impl AppState {
         catalogue: Catalogue,
         name: String,
     ) -> Result<Self, wangge_store::StoreError> {
+        jobs::fail_interrupted(&*store).await?;
         let layers = store.load().await?;
         let atlas = tokio::task::spawn_blocking(move || Atlas::new(layers)).await.map_err(|e| {
             wangge_store::StoreError::Corrupt {
@@ -80,6 +87,8 @@ impl AppState {
             feature_limit: 50_000,
             token_ttl: DEFAULT_TOKEN_TTL,
             anonymous_role: wangge_store::Role::Resident,
+            metrics: ops::Metrics::new(),
+            jobs: Arc::default(),
             plan_cache: Arc::default(),
         })
     }
@@ -132,6 +141,11 @@ pub fn app(state: AppState, web_dir: Option<PathBuf>) -> Router {
 /// Default largest request body (1 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
+/// Default requests per second per client: a map loading a screen of tiles is a burst, not a rate.
+pub const DEFAULT_RATE_LIMIT: u32 = 100;
+/// Default burst per client.
+pub const DEFAULT_RATE_BURST: u32 = 400;
+
 /// How the HTTP layer is set up.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -139,11 +153,20 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// Largest request body in bytes; a larger one is answered 413 with a JSON error.
     pub body_limit: usize,
+    /// Requests per second each client (bearer token, else IP address) may make; 0: no limit.
+    pub rate_limit: u32,
+    /// Requests a client may make at once above its rate (at least the rate).
+    pub rate_burst: u32,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), body_limit: DEFAULT_BODY_LIMIT }
+        Self {
+            cors_origins: Vec::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            rate_limit: DEFAULT_RATE_LIMIT,
+            rate_burst: DEFAULT_RATE_BURST,
+        }
     }
 }
 
@@ -184,11 +207,17 @@ pub fn check_options(options: &Options) -> Result<(), String> {
 /// logged; call [`check_options`] first to refuse it).
 pub fn app_with(state: AppState, web_dir: Option<PathBuf>, options: &Options) -> Router {
     let (api, _doc) = routes::router();
+    let metrics = state.metrics.clone();
     let api = api
+        .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), ops::track))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
         .with_state(state);
-    let router = Router::new().merge(api);
+    let api = match ops::Limiter::new(options.rate_limit, options.rate_burst, metrics.clone()) {
+        Some(limiter) => api.layer(axum::middleware::from_fn_with_state(limiter, ops::limit)),
+        None => api,
+    };
+    let router = Router::new().route("/metrics", axum::routing::get(ops::metrics).with_state(metrics)).merge(api);
     let router = match web_dir {
         Some(dir) => {
             let index = dir.join("index.html");
@@ -198,7 +227,11 @@ pub fn app_with(state: AppState, web_dir: Option<PathBuf>, options: &Options) ->
         }
         None => router,
     };
-    let router = router.layer(tower_http::compression::CompressionLayer::new());
+    // Tiles come gzipped from the tile cache (compressed once) or raw: never compressed per request.
+    let router = router.layer(tower_http::compression::CompressionLayer::new().compress_when({
+        use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+        DefaultPredicate::new().and(NotForContentType::const_new(routes::tiles::MVT_CONTENT_TYPE))
+    }));
     let router = match cors(&options.cors_origins) {
         Ok(Some(layer)) => router.layer(layer),
         Ok(None) => router,
@@ -214,7 +247,9 @@ pub fn app_with(state: AppState, web_dir: Option<PathBuf>, options: &Options) ->
 pub async fn serve(app: Router, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

@@ -34,6 +34,17 @@ pub async fn load(store: &dyn Store, atlas: &Atlas) -> Result<TileService, Store
     Ok(TileService::new(source, CacheOptions::default()))
 }
 
+/// The tile cache budget unless told otherwise (MiB).
+pub const DEFAULT_CACHE_MB: usize = 256;
+
+/// Sets the tile cache budget to `mib` mebibytes (0: no cache, every tile encoded per request).
+pub fn set_cache_megabytes(state: &AppState, mib: usize) {
+    state.tiles.set_cache_options(CacheOptions::megabytes(mib));
+    if mib == 0 {
+        tracing::warn!("the tile cache is off: every tile is encoded on every request");
+    }
+}
+
 /// A plan changed (edit, new plan, publication): its grid tiles touched by the change are dropped.
 pub async fn plan_changed(state: &AppState, plan: &PlanRecord) -> Result<(), ApiError> {
     let active = plan.status == wangge_core::plan::PlanStatus::Active;

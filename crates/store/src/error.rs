@@ -55,6 +55,17 @@ pub enum StoreError {
         /// Its name.
         name: String,
     },
+    /// A compare-and-set write found another version than the one it was based on (nothing was
+    /// written).
+    #[error("plan `{name}` is at version {current}, not {expected}")]
+    Stale {
+        /// The plan.
+        name: String,
+        /// The version the write was based on.
+        expected: i64,
+        /// The version in the store.
+        current: i64,
+    },
     /// What was given to store breaks a rule of the store (nothing was written).
     #[error("{doing}: {reason}")]
     Invalid {

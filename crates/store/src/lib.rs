@@ -12,6 +12,7 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 pub mod users;
+pub mod work;
 
 pub use circles::{
     BuildingScore, CircleCategory, CircleResult, CirclesMeta, CirclesRun, CoverageLevel, CoverageSummary, GraphSummary,
@@ -22,6 +23,7 @@ use std::sync::Arc;
 pub use users::{GridWorker, Role, Session, User, UserStore, WorkerSet};
 use wangge_core::plan::PlanRecord;
 use wangge_core::{DatasetInfo, Households, Layers};
+pub use work::{API_DATASET, AuditEntry, JobRecord, JobStatus, WorkStore};
 
 /// Migrations of the PostGIS store.
 pub static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -52,7 +54,7 @@ pub struct DatasetRecord {
 /// the same `Layers` whichever store holds it. Users, tokens and grid workers come from the
 /// supertrait [`UserStore`].
 #[async_trait::async_trait]
-pub trait Store: UserStore + Send + Sync {
+pub trait Store: UserStore + WorkStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// The URL with any password replaced by `***`.
@@ -107,6 +109,24 @@ pub trait Store: UserStore + Send + Sync {
     /// returns its sequence number (1 for a plan's first edit, then increasing by one). The plan's
     /// version is not changed. Fails with [`StoreError::NotFound`] when there is no such plan.
     async fn append_plan_edit(&self, plan: &str, author: &str, edit: &serde_json::Value) -> Result<i64>;
+
+    /// Writes an edited plan only if the stored one is still at version `expected`
+    /// (compare-and-set), in one transaction: replaces the assignments, grids and metrics of the
+    /// plan named `plan.name` (its status, quota and creation time stay as stored), sets its
+    /// version to `expected + 1` and appends `edit` by `author` to its history, as
+    /// [`Store::append_plan_edit`] does. Returns `(new version, edit sequence number)`. Two writes
+    /// based on the same version never both succeed.
+    ///
+    /// Fails, writing nothing, with [`StoreError::Stale`] when the stored version is another,
+    /// [`StoreError::NotFound`] when there is no such plan, and as [`Store::save_plan`] on an
+    /// invalid plan.
+    async fn commit_plan_edit(
+        &self,
+        plan: &PlanRecord,
+        expected: i64,
+        author: &str,
+        edit: &serde_json::Value,
+    ) -> Result<(i64, i64)>;
 
     /// A plan's edit history as `(seq, at, author, edit)`, oldest first (`at` in RFC 3339, UTC).
     /// Fails with [`StoreError::NotFound`] when there is no such plan.

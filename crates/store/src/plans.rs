@@ -93,6 +93,21 @@ pub(crate) const NEXT_EDIT_SEQ: &str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM pl
 /// Appends an edit.
 pub(crate) const INSERT_EDIT: &str =
     "INSERT INTO plan_edits (plan, seq, at, author, edit) VALUES ($1, $2, {now}, $3, $4)";
+/// Compare-and-set of a plan's version (`$2` expected), writing its metrics (`$3`): returns the
+/// new version, or no row when the plan is at another version (or missing).
+pub(crate) const BUMP_VERSION: &str =
+    "UPDATE plans SET version = version + 1, metrics = $3 WHERE name = $1 AND version = $2 RETURNING version";
+/// A plan's version, by name (`$1`).
+pub(crate) const SELECT_VERSION: &str = "SELECT version FROM plans WHERE name = $1";
+
+/// The error of a compare-and-set that found `current` (or no plan) instead of `expected`.
+pub(crate) fn stale(name: &str, expected: i64, current: Option<i64>) -> StoreError {
+    match current {
+        Some(current) => StoreError::Stale { name: name.to_string(), expected, current },
+        None => StoreError::NotFound { what: "plan", name: name.to_string() },
+    }
+}
+
 /// A plan's edits, oldest first.
 pub(crate) const SELECT_EDITS: &str = "SELECT seq, {at}, author, edit FROM plan_edits WHERE plan = $1 ORDER BY seq";
 

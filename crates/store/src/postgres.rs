@@ -387,6 +387,60 @@ impl Store for PgStore {
         Ok(seq)
     }
 
+    async fn commit_plan_edit(
+        &self,
+        plan: &PlanRecord,
+        expected: i64,
+        author: &str,
+        edit: &serde_json::Value,
+    ) -> Result<(i64, i64)> {
+        let enc = plans::encode(plan)?;
+        let name = plan.name.as_str();
+        let doing = format!("writing an edit of plan `{name}`");
+        let text = serde_json::to_string(edit)
+            .map_err(|e| StoreError::Invalid { doing: doing.clone(), reason: format!("edit: {e}") })?;
+        let mut tx = begin_plan_write(&self.pool, &doing).await?;
+        let version: Option<i64> = sqlx::query_scalar(plans::BUMP_VERSION)
+            .bind(name)
+            .bind(expected)
+            .bind(&enc.metrics)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        let Some(version) = version else {
+            let current: Option<i64> = sqlx::query_scalar(plans::SELECT_VERSION)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query_err(doing.clone()))?;
+            return Err(plans::stale(name, expected, current));
+        };
+        for q in [plans::DELETE_ASSIGNMENTS, plans::DELETE_GRIDS] {
+            sqlx::query(q)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err(format!("{doing}: removing the previous version")))?;
+        }
+        insert(&mut tx, &plans::PLAN_ASSIGNMENTS, enc.assignments, "", &format!("{doing}: assignments")).await?;
+        insert(&mut tx, &plans::PLAN_GRIDS, enc.grids, "", &format!("{doing}: grids")).await?;
+        let seq: i64 = sqlx::query_scalar(plans::NEXT_EDIT_SEQ)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        sqlx::query(&DIALECT.sql(plans::INSERT_EDIT))
+            .bind(name)
+            .bind(seq)
+            .bind(author)
+            .bind(text)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err(doing.clone()))?;
+        tx.commit().await.map_err(query_err(doing))?;
+        Ok((version, seq))
+    }
+
     async fn plan_edits(&self, plan: &str) -> Result<Vec<PlanEdit>> {
         let doing = format!("loading the edits of plan `{plan}`");
         let mut tx = self.pool.begin_with(READ_SNAPSHOT).await.map_err(query_err(doing.clone()))?;

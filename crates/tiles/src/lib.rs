@@ -88,6 +88,14 @@ pub enum TileError {
         /// The known layers.
         known: String,
     },
+    /// A composite tile names a layer twice.
+    #[error("the layer list `{list}` names `{name}` twice")]
+    DuplicateLayer {
+        /// The list as given.
+        list: String,
+        /// The repeated layer.
+        name: String,
+    },
     /// No such plan (grids) or metric (heat, cells), or a variant given to a layer that has none.
     #[error("layer `{layer}` has no `{variant}`; known: {known}")]
     UnknownVariant {

@@ -3,7 +3,7 @@
 
 use crate::TileError;
 use crate::attrs::Audience;
-use crate::cache::{CacheKey, CacheOptions, CacheStats, EncodedTile, TileCache};
+use crate::cache::{CacheKey, CacheOptions, CacheStats, CompositeCache, CompositeKey, EncodedTile, TileCache};
 use crate::heat::HeatLayer;
 use crate::layer::{FeatureLayer, LayerName};
 use crate::source::{AreaFeature, TileSource, grids_layer, layer_list};
@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 pub struct TileService {
     source: RwLock<TileSource>,
     cache: Mutex<TileCache>,
+    composites: Mutex<CompositeCache>,
 }
 
 impl std::fmt::Debug for TileService {
@@ -25,11 +26,120 @@ impl std::fmt::Debug for TileService {
 impl TileService {
     /// A service over `source` with a cache of the given budget.
     pub fn new(source: TileSource, opts: CacheOptions) -> Self {
-        Self { source: RwLock::new(source), cache: Mutex::new(TileCache::new(opts)) }
+        Self {
+            source: RwLock::new(source),
+            cache: Mutex::new(TileCache::new(opts)),
+            composites: Mutex::new(CompositeCache::new(opts)),
+        }
     }
 
     fn cache(&self) -> MutexGuard<'_, TileCache> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn composites(&self) -> MutexGuard<'_, CompositeCache> {
+        self.composites.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the cache budget ([`CacheOptions::OFF`] turns caching off), evicting what no
+    /// longer fits.
+    pub fn set_cache_options(&self, opts: CacheOptions) {
+        self.cache().set_options(opts);
+        self.composites().set_options(opts);
+    }
+
+    fn key(
+        &self,
+        source: &TileSource,
+        name: LayerName,
+        variant: Option<&str>,
+        tile: TileId,
+        audience: Audience,
+    ) -> Result<CacheKey, TileError> {
+        let variant_key = source.resolve_variant(name, variant)?;
+        let audience = if source.has_private(name, Some(&variant_key)) { audience } else { Audience::Public };
+        Ok(CacheKey { layer: name, variant: variant_key, tile, audience })
+    }
+
+    /// Parses a layer list of a URL: one layer (`buildings`) or several joined by commas
+    /// (`buildings,basemap`: a composite tile holding each layer in turn). Each layer appears once.
+    pub fn parse_layers(list: &str) -> Result<Vec<LayerName>, TileError> {
+        let mut out: Vec<LayerName> = Vec::new();
+        for part in list.split(',') {
+            let name = LayerName::parse(part)
+                .ok_or_else(|| TileError::UnknownLayer { name: part.to_string(), known: layer_list() })?;
+            if out.contains(&name) {
+                return Err(TileError::DuplicateLayer { list: list.to_string(), name: part.to_string() });
+            }
+            out.push(name);
+        }
+        Ok(out)
+    }
+
+    /// The tile of `parts` (one layer, or several for a composite) when it is in the cache and
+    /// current; `None` when it would have to be encoded. Never encodes: cheap enough to call on an
+    /// async thread before handing the real work ([`TileService::composite`]) to a blocking one.
+    pub fn cached(
+        &self,
+        parts: &[(LayerName, Option<&str>)],
+        tile: TileId,
+        audience: Audience,
+    ) -> Result<Option<EncodedTile>, TileError> {
+        let keys = {
+            let source = self.source.read().unwrap_or_else(|e| e.into_inner());
+            parts
+                .iter()
+                .map(|(name, variant)| self.key(&source, *name, *variant, tile, audience))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let found: Option<Vec<EncodedTile>> = {
+            let c = self.cache();
+            keys.iter().map(|k| c.peek(k)).collect()
+        };
+        let Some(found) = found else { return Ok(None) };
+        if let [one] = &found[..] {
+            self.cache().stats.hits += 1;
+            return Ok(Some(one.clone()));
+        }
+        let key = CompositeKey { parts: keys.into_iter().map(|k| (k.layer, k.variant)).collect(), tile, audience };
+        let tags: Vec<&Arc<str>> = found.iter().map(|t| &t.etag).collect();
+        Ok(self.composites().get(&key, &tags))
+    }
+
+    /// A tile holding several layers (each as its own MVT layer, in the order given): the parts
+    /// come from [`TileService::tile_of`] (cached or encoded), and the concatenation (a valid tile:
+    /// an MVT tile is a repeated field of layers) is kept beside them, current as long as every
+    /// part's ETag is. One part gives exactly that part's tile.
+    pub fn composite(
+        &self,
+        parts: &[(LayerName, Option<&str>)],
+        tile: TileId,
+        audience: Audience,
+    ) -> Result<EncodedTile, TileError> {
+        let tiles = parts
+            .iter()
+            .map(|(name, variant)| self.tile_of(*name, *variant, tile, audience))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let [one] = &tiles[..] {
+            return Ok(one.clone());
+        }
+        let source = self.source();
+        let keys = parts
+            .iter()
+            .map(|(name, variant)| self.key(&source, *name, *variant, tile, audience))
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = CompositeKey { parts: keys.into_iter().map(|k| (k.layer, k.variant)).collect(), tile, audience };
+        let tags: Vec<&Arc<str>> = tiles.iter().map(|t| &t.etag).collect();
+        if let Some(t) = self.composites().get(&key, &tags) {
+            return Ok(t);
+        }
+        let mut bytes = Vec::with_capacity(tiles.iter().map(|t| t.bytes.len()).sum());
+        for t in &tiles {
+            bytes.extend_from_slice(&t.bytes);
+        }
+        let made = EncodedTile::new(bytes);
+        self.composites().put(key, tiles.iter().map(|t| t.etag.clone()).collect(), made.clone());
+        Ok(made)
     }
 
     /// A snapshot of the current source (cheap: layers are shared).
@@ -61,9 +171,8 @@ impl TileService {
         audience: Audience,
     ) -> Result<EncodedTile, TileError> {
         let source = self.source();
-        let variant_key = source.resolve_variant(name, variant)?;
-        let audience = if source.has_private(name, Some(&variant_key)) { audience } else { Audience::Public };
-        let key = CacheKey { layer: name, variant: variant_key, tile, audience };
+        let key = self.key(&source, name, variant, tile, audience)?;
+        let audience = key.audience;
         // Read the generation before the source: an update swaps the source first and then bumps
         // the generation, so a tile encoded from old data is never stored as current.
         let generation = {

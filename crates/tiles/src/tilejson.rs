@@ -1,8 +1,8 @@
 //! TileJSON 3.0.0 documents for each layer and a MapLibre style (spec version 8) over all of them.
 //!
 //! URLs are built from a `base_url` given by the caller (e.g. `https://wangge.example.org` or a
-//! path prefix such as `/api`; an empty base gives root-relative URLs). The style names no glyphs
-//! or sprite yet, so it has no text or icon layers: labels need a glyph server first.
+//! path prefix such as `/api`; an empty base gives root-relative URLs). The style takes its glyphs
+//! (font stack [`FONT_STACK`]) and sprite from the server's `/assets/`, so it can draw labels.
 
 use crate::TileError;
 use crate::attrs::Audience;
@@ -14,6 +14,20 @@ use serde_json::{Value, json};
 /// The attribution of every layer: the data come from OpenStreetMap (and the community's own
 /// registers, which need no credit line).
 pub const ATTRIBUTION: &str = "© OpenStreetMap contributors";
+
+/// The font stack of every label: glyph ranges are served at
+/// `{base}/assets/glyphs/wangge-sans/{range}.pbf`.
+pub const FONT_STACK: &str = "wangge-sans";
+
+/// The glyph URL template of the style (MapLibre fills in `{fontstack}` and `{range}`).
+pub fn glyphs_url(base_url: &str) -> String {
+    format!("{}/assets/glyphs/{{fontstack}}/{{range}}.pbf", base_url.trim_end_matches('/'))
+}
+
+/// The sprite URL of the style (MapLibre adds `.json`/`.png` and `@2x`).
+pub fn sprite_url(base_url: &str) -> String {
+    format!("{}/assets/sprite/wangge", base_url.trim_end_matches('/'))
+}
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).
 fn encode_query(s: &str) -> String {
@@ -137,7 +151,8 @@ fn road_width(base: f64) -> Value {
 /// OpenStreetMap attribution), layers draw land use, parks, water, roads by class, boundaries, the
 /// coverage cells and heatmap, grids by quota status, the walking network, buildings by
 /// completeness and facilities by category. The heatmap is hidden by default (`visibility`), the
-/// cells shown up to zoom 13. No glyphs or sprite: no labels yet.
+/// cells shown up to zoom 13. Labels (community, road and facility names) use the glyphs of
+/// [`glyphs_url`] in the [`FONT_STACK`] font; the sprite is [`sprite_url`].
 pub fn style(source: &TileSource, base_url: &str) -> Value {
     let (plans, active) = source.plans();
     let has_grids = active.is_some() && !plans.is_empty();
@@ -245,10 +260,29 @@ pub fn style(source: &TileSource, base_url: &str) -> Value {
                     "#546e7a"],
                 "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}}),
     ]);
+    let font = json!([FONT_STACK]);
+    let halo = json!({"text-color": "#333333", "text-halo-color": "#ffffff", "text-halo-width": 1.2});
+    layers.extend([
+        json!({"id": "road-label", "type": "symbol", "source": "basemap", "source-layer": "basemap", "minzoom": 14,
+            "filter": ["all", ["==", ["get", "kind"], "road"], ["has", "name"]],
+            "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": font.clone(),
+                "text-size": 11},
+            "paint": halo.clone()}),
+        json!({"id": "communities-label", "type": "symbol", "source": "communities", "source-layer": "communities",
+            "minzoom": 11, "maxzoom": 15,
+            "layout": {"text-field": ["get", "name"], "text-font": font.clone(), "text-size": 13},
+            "paint": {"text-color": "#5b3f87", "text-halo-color": "#ffffff", "text-halo-width": 1.5}}),
+        json!({"id": "facilities-label", "type": "symbol", "source": "facilities", "source-layer": "facilities",
+            "minzoom": 15, "filter": ["has", "name"],
+            "layout": {"text-field": ["get", "name"], "text-font": font, "text-size": 11,
+                "text-offset": [0, 1.1], "text-anchor": "top", "text-optional": true},
+            "paint": halo}),
+    ]);
     json!({
         "version": 8,
         "name": "wangge",
-        "metadata": {"wangge:note": "no glyphs or sprite yet: no text or icon layers"},
+        "glyphs": glyphs_url(base_url),
+        "sprite": sprite_url(base_url),
         "center": centre,
         "zoom": 14,
         "sources": sources,

@@ -7,6 +7,7 @@ use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::State;
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use geojson::Feature;
 use serde::Deserialize;
@@ -36,14 +37,18 @@ pub struct LayerQuery {
     bbox: Option<String>,
     /// `wgs84` (default), `gcj02` or `bd09`: the system of the bbox and of the answer.
     coords: Option<String>,
-    /// At most this many features (and at most the server's limit); `truncated` is set when more matched.
+    /// At most this many features (and at most the server's limit); when more matched, the answer
+    /// carries `truncated: true` and `next`, the URL of the next page.
     limit: Option<usize>,
+    /// Skip this many matching features (paging; features come in source-id order).
+    offset: Option<usize>,
 }
 
 struct Parsed {
     bbox: Bbox,
     sys: CoordSystem,
     limit: usize,
+    offset: usize,
 }
 
 fn parse(q: &LayerQuery, s: &AppState) -> Result<Parsed, ApiError> {
@@ -62,16 +67,34 @@ fn parse(q: &LayerQuery, s: &AppState) -> Result<Parsed, ApiError> {
         Some(n) => n.min(s.feature_limit),
         None => s.feature_limit,
     };
-    Ok(Parsed { bbox, sys, limit })
+    Ok(Parsed { bbox, sys, limit, offset: q.offset.unwrap_or(0) })
 }
 
-/// Builds the collection from the matching items, at most `limit`, marking `truncated` when more matched.
-fn answer<T>(items: Vec<&T>, limit: usize, to_feature: impl Fn(&T) -> Feature) -> Response {
-    let truncated = items.len() > limit;
-    let features: Vec<Feature> = items.into_iter().take(limit).map(to_feature).collect();
+/// The same request with `offset` set to `offset` (the other parameters kept as sent).
+fn page_url(uri: &Uri, offset: usize) -> String {
+    let kept: Vec<&str> =
+        uri.query().unwrap_or_default().split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("offset=")).collect();
+    let mut query = kept.join("&");
+    if !query.is_empty() {
+        query.push('&');
+    }
+    format!("{}?{query}offset={offset}", uri.path())
+}
+
+/// Builds the collection from the matching items (items of one sorted layer, so address order is
+/// source-id order and pages are stable): `limit` of them from `offset`, with `truncated` and the
+/// `next` page's URL when more matched.
+fn answer<T>(mut items: Vec<&T>, p: &Parsed, uri: &Uri, to_feature: impl Fn(&T) -> Feature) -> Response {
+    items.sort_unstable_by_key(|t| std::ptr::from_ref::<T>(*t) as usize);
+    let matched = items.len();
+    let end = p.offset.saturating_add(p.limit).min(matched);
+    let features: Vec<Feature> = items.into_iter().skip(p.offset).take(p.limit).map(to_feature).collect();
     let mut fc = features::collection(features);
-    if truncated {
-        fc.foreign_members.get_or_insert_default().insert("truncated".into(), serde_json::Value::Bool(true));
+    let members = fc.foreign_members.get_or_insert_default();
+    members.insert("matched".into(), serde_json::json!(matched));
+    if end < matched {
+        members.insert("truncated".into(), serde_json::Value::Bool(true));
+        members.insert("next".into(), serde_json::Value::String(page_url(uri, end)));
     }
     Json(fc).into_response()
 }
@@ -81,64 +104,77 @@ fn answer<T>(items: Vec<&T>, limit: usize, to_feature: impl Fn(&T) -> Feature) -
 /// Buildings: household numbers (counts, their source, units) only for leaders and planners.
 async fn buildings(
     State(s): State<AppState>,
+    uri: Uri,
     caller: Caller,
     ApiQuery(q): ApiQuery<LayerQuery>,
 ) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let privacy = if caller.sees_households() { HouseholdPrivacy::Show } else { HouseholdPrivacy::Hide };
-    Ok(answer(s.atlas().buildings_in(&p.bbox), p.limit, |b| features::building(b, p.sys, privacy)))
+    Ok(answer(s.atlas().buildings_in(&p.bbox), &p, &uri, |b| features::building(b, p.sys, privacy)))
 }
 
 #[utoipa::path(get, path = "/api/v1/facilities", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Facilities as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
-async fn facilities(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
+async fn facilities(
+    State(s): State<AppState>,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<LayerQuery>,
+) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas().facilities_in(&p.bbox), p.limit, |f| features::facility(f, p.sys)))
+    Ok(answer(s.atlas().facilities_in(&p.bbox), &p, &uri, |f| features::facility(f, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/basemap", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Basemap features (roads, water, parks, landuse) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
-async fn basemap(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
+async fn basemap(State(s): State<AppState>, uri: Uri, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas().basemap_in(&p.bbox), p.limit, |f| features::basemap(f, p.sys)))
+    Ok(answer(s.atlas().basemap_in(&p.bbox), &p, &uri, |f| features::basemap(f, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/network", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Walking network edges as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
-async fn network(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
+async fn network(State(s): State<AppState>, uri: Uri, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
-    Ok(answer(s.atlas().edges_in(&p.bbox), p.limit, |e| features::edge(e, p.sys)))
+    Ok(answer(s.atlas().edges_in(&p.bbox), &p, &uri, |e| features::edge(e, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/compounds", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Compounds (小区) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
-async fn compounds(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
+async fn compounds(
+    State(s): State<AppState>,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<LayerQuery>,
+) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let rect = p.bbox.rect();
     let atlas = s.atlas();
     let hits: Vec<_> = atlas.layers().compounds.iter().filter(|c| intersects_bbox(&c.area, &rect)).collect();
-    Ok(answer(hits, p.limit, |c| features::compound(c, p.sys)))
+    Ok(answer(hits, &p, &uri, |c| features::compound(c, p.sys)))
 }
 
-async fn regions(s: AppState, q: LayerQuery, level: RegionLevel) -> Result<Response, ApiError> {
+async fn regions(s: AppState, uri: Uri, q: LayerQuery, level: RegionLevel) -> Result<Response, ApiError> {
     let p = parse(&q, &s)?;
     let rect = p.bbox.rect();
     let atlas = s.atlas();
     let hits: Vec<_> =
         atlas.layers().regions.iter().filter(|r| r.level == level && intersects_bbox(&r.area, &rect)).collect();
-    Ok(answer(hits, p.limit, |r| features::region(r, p.sys)))
+    Ok(answer(hits, &p, &uri, |r| features::region(r, p.sys)))
 }
 
 #[utoipa::path(get, path = "/api/v1/communities", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Communities (社区) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
-async fn communities(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
-    regions(s, q, RegionLevel::Community).await
+async fn communities(
+    State(s): State<AppState>,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<LayerQuery>,
+) -> Result<Response, ApiError> {
+    regions(s, uri, q, RegionLevel::Community).await
 }
 
 #[utoipa::path(get, path = "/api/v1/streets", tag = "layers", params(LayerQuery),
     responses((status = 200, description = "Streets (街道) as a GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "A malformed parameter (JSON error naming it)"), (status = 401, description = "A wrong or expired bearer token")))]
-async fn streets(State(s): State<AppState>, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
-    regions(s, q, RegionLevel::Street).await
+async fn streets(State(s): State<AppState>, uri: Uri, ApiQuery(q): ApiQuery<LayerQuery>) -> Result<Response, ApiError> {
+    regions(s, uri, q, RegionLevel::Street).await
 }
 
 fn intersects_bbox(area: &geo::MultiPolygon<f64>, rect: &geo::Rect<f64>) -> bool {

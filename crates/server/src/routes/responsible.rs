@@ -43,16 +43,6 @@ pub struct PointQuery {
     coords: Option<String>,
 }
 
-fn number(param: &'static str, v: Option<&str>, range: f64) -> Result<f64, ApiError> {
-    let v = v.ok_or_else(|| ApiError::BadParam { param, reason: "is required".into() })?;
-    let x: f64 =
-        v.trim().parse().map_err(|_| ApiError::BadParam { param, reason: format!("`{v}` is not a number") })?;
-    if !x.is_finite() || x.abs() > range {
-        return Err(ApiError::BadParam { param, reason: format!("{v} is outside -{range}..{range}") });
-    }
-    Ok(x)
-}
-
 fn region_json(r: &Region) -> Value {
     json!({ "id": r.source_id, "name": r.name, "code": r.code })
 }
@@ -81,8 +71,8 @@ async fn responsible(
     ApiQuery(q): ApiQuery<PointQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let sys = super::coords(q.coords.as_deref())?;
-    let lon = number("lon", q.lon.as_deref(), 180.0)?;
-    let lat = number("lat", q.lat.as_deref(), 90.0)?;
+    let lon = super::number("lon", q.lon.as_deref(), 180.0)?;
+    let lat = super::number("lat", q.lat.as_deref(), 90.0)?;
     let (x, y) = sys.to_wgs84(lon, lat);
     let p = Point::new(x, y);
 

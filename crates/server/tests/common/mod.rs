@@ -97,7 +97,7 @@ pub struct TestServer {
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn fill(store: &Arc<dyn Store>) {
+async fn fill(store: &Arc<dyn Store>, city: Option<Layers>) {
     let commit = wangge_store::ImportCommit {
         datasets: vec![(
             DatasetInfo {
@@ -106,7 +106,7 @@ async fn fill(store: &Arc<dyn Store>) {
                 source: "/data/city.geojson".into(),
                 sha256: format!("{:064x}", 1),
             },
-            city(),
+            city.unwrap_or_else(self::city),
         )],
         households: vec![],
     };
@@ -132,6 +132,34 @@ pub fn start_with(backend: &str, options: wangge_server::Options) -> TestServer 
 
 /// [`start_with`] with the role of anonymous callers.
 pub fn start_as(backend: &str, options: wangge_server::Options, anonymous_role: Role) -> TestServer {
+    start_city(backend, options, anonymous_role, None)
+}
+
+/// The Beijing sample (OpenStreetMap, `geodata/`) read, containment assigned and households
+/// estimated, as `wangge import` does.
+pub fn beijing() -> Layers {
+    let path = wangge_testkit::geodata("beijing/haidian-liudaokou.osm.pbf");
+    let opts = wangge_io::ReadOptions {
+        catalogue: Catalogue::default_catalogue(),
+        dataset: Some("city.geojson".into()),
+        population_field: None,
+        input_coords: wangge_core::chinacoords::CoordSystem::Wgs84,
+        geojson_role: wangge_io::GeoJsonRole::Auto,
+    };
+    let mut layers = wangge_io::read(&path, &opts).unwrap().layers;
+    layers.assign_containers();
+    wangge_io::estimate::estimate_households(&mut layers, &wangge_io::estimate::EstimateParams::default());
+    layers.sort();
+    layers
+}
+
+/// [`start_as`] over `city` instead of the small test city (same users and plans).
+pub fn start_city(
+    backend: &str,
+    options: wangge_server::Options,
+    anonymous_role: Role,
+    city: Option<Layers>,
+) -> TestServer {
     let (tx, rx) = std::sync::mpsc::channel();
     let backend = backend.to_string();
     std::thread::spawn(move || {
@@ -144,7 +172,7 @@ pub fn start_as(backend: &str, options: wangge_server::Options, anonymous_role: 
                 (format!("sqlite://{}/api.db", dir.path().display()), Some(dir))
             };
             let store = wangge_store::open(&url).await.unwrap();
-            fill(&store).await;
+            fill(&store, city).await;
             let mut state = wangge_server::AppState::load(store.clone(), Catalogue::default_catalogue(), "test".into())
                 .await
                 .unwrap();
@@ -171,6 +199,13 @@ pub fn call(method: &str, url: &str, token: Option<&str>, body: Option<&str>) ->
     let resp = match (method, body) {
         ("GET", _) => {
             let mut r = agent.get(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        ("DELETE", _) => {
+            let mut r = agent.delete(url);
             if let Some(a) = &auth {
                 r = r.header("Authorization", a);
             }
