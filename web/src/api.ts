@@ -461,7 +461,7 @@ export const api = {
   uncovered: (category: string, limit = 200) =>
     get<UncoveredAnswer, '/api/v1/uncovered'>('/api/v1/uncovered', { category, limit }),
   sites: (category?: string) => get<SitesAnswer, '/api/v1/sites'>('/api/v1/sites', { category }),
-  plans: () => get<PlanSummary[] | { plans: PlanSummary[] }, '/api/v1/plans'>('/api/v1/plans'),
+  plans: (opts: CallOptions = {}) => get<PlanSummary[] | { plans: PlanSummary[] }, '/api/v1/plans'>('/api/v1/plans', undefined, opts),
   plan: (name: string) => get<PlanSummary, '/api/v1/plans/{name}'>('/api/v1/plans/{name}', undefined, { params: { name } }),
   planGrids: (name: string) => get<GridsAnswer, '/api/v1/plans/{name}/grids'>('/api/v1/plans/{name}/grids', undefined, { params: { name } }),
   assignment: (name: string) =>

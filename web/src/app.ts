@@ -19,10 +19,14 @@ export interface Ctx {
   notify: (text: string, kind?: 'info' | 'error') => void;
   /** Shows an error in plain words. */
   fail: (err: unknown) => void;
-  /** The buildings currently loaded for the viewport. */
+  /** The buildings of the base tiles loaded for the viewport (GeoJSON, one feature per building). */
   buildings: () => FeatureCollection<GeoJSON.Geometry, BuildingProps>;
-  /** Reloads the base layers (e.g. after households changed). */
+  /** Fetches the base tiles again (e.g. after households changed). */
   reloadBase: () => void;
+  /** The active plan whose grids the map draws from the grid tiles, with the version in their URLs. */
+  activePlan: () => { name: string; version: number } | null;
+  /** Draws `plan`'s grids from tiles as the active plan; a new version makes the map fetch them again. */
+  setActivePlan: (plan: { name: string; version: number } | null) => void;
 }
 
 export interface View {

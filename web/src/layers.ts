@@ -1,12 +1,14 @@
-// The map style: a background and GeoJSON sources filled from the API. No outside tiles, fonts or sprites.
+// The map style: the server's own vector tiles (base layers in one composite source, the active plan's
+// grids) and GeoJSON sources the views fill (routes, walking areas, edited grids, sites, drawings).
+// No outside tiles, fonts or sprites.
 import type {
   Map as MlMap,
   ExpressionSpecification,
   LayerSpecification,
   SourceSpecification,
   StyleSpecification,
+  VectorTileSource,
 } from 'maplibre-gl';
-import type { LayerName } from './api';
 import { BASEMAP, BUILDING_OUTLINE, GRID_STATUS, ISOCHRONE_COLORS, ROUTE, SELECTED, householdColorExpression } from './colors';
 import { ICON_PREFIX } from './icons';
 
@@ -39,6 +41,9 @@ export const LAYER = {
   gridFill: 'grid-fill',
   gridLine: 'grid-line',
   gridLabel: 'grid-label',
+  gridTileFill: 'grid-tiles-fill',
+  gridTileLine: 'grid-tiles-line',
+  gridTileLabel: 'grid-tiles-label',
   selected: 'building-selected',
   moved: 'building-moved',
   heat: 'heat',
@@ -65,14 +70,32 @@ export const VIEW_SOURCE = {
 /** The font stack served under assets/glyphs/ (scripts/make-glyphs.mjs). */
 export const FONT = ['wangge-sans'];
 
-/** Source id for each API layer (the same names). */
-export const SOURCE: Record<LayerName, LayerName> = {
-  basemap: 'basemap',
-  buildings: 'buildings',
-  facilities: 'facilities',
-  compounds: 'compounds',
-  communities: 'communities',
-};
+/** The one vector source of the base layers: the server's composite tiles (one request per tile). */
+export const BASE_SOURCE = 'base';
+/** Its source layers, in the order the server puts them into a tile. */
+export const BASE_LAYERS = ['basemap', 'buildings', 'compounds', 'communities', 'facilities'] as const;
+export type BaseLayer = (typeof BASE_LAYERS)[number];
+/** Buildings are in the tiles from this zoom (the server's TileJSON `minzoom` of `buildings`). */
+export const BUILDINGS_MINZOOM = 14;
+/** The vector source of the active plan's grids (`/tiles/grids/…?plan=`), present when a plan is active. */
+export const GRID_TILES = 'grid-tiles';
+
+const base = (layer: BaseLayer): { source: string; 'source-layer': string } => ({ source: BASE_SOURCE, 'source-layer': layer });
+
+/** An absolute same-origin tile URL template (`{z}/{x}/{y}` kept unescaped). */
+export function tileUrl(path: string, baseUrl: string = window.location.href): string {
+  return new URL(path, baseUrl).href.replace('%7Bz%7D', '{z}').replace('%7Bx%7D', '{x}').replace('%7By%7D', '{y}');
+}
+
+/** The composite tile URL of the base layers; `v` busts the caches when the audience changes. */
+export function baseTiles(v: number, baseUrl?: string): string[] {
+  return [tileUrl(`tiles/${BASE_LAYERS.join(',')}/{z}/{x}/{y}.mvt?v=${v}`, baseUrl)];
+}
+
+/** The grid tile URL of a plan at a version (the version makes the map fetch edited grids again). */
+export function gridTiles(plan: string, v: number | string, baseUrl?: string): string[] {
+  return [tileUrl(`tiles/grids/{z}/{x}/{y}.mvt?plan=${encodeURIComponent(plan)}&v=${encodeURIComponent(String(v))}`, baseUrl)];
+}
 
 const emptySource = (): SourceSpecification => ({
   type: 'geojson',
@@ -143,28 +166,28 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.landuse,
       type: 'fill',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('landuse'), isPolygon],
       paint: { 'fill-color': landuseColor() },
     },
     {
       id: LAYER.park,
       type: 'fill',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('park'), isPolygon],
       paint: { 'fill-color': BASEMAP.park, 'fill-outline-color': BASEMAP.parkOutline },
     },
     {
       id: LAYER.water,
       type: 'fill',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('water'), isPolygon],
       paint: { 'fill-color': BASEMAP.water },
     },
     {
       id: LAYER.waterway,
       type: 'line',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('waterway'), isLine],
       layout: { 'line-cap': 'round', 'line-join': 'round' },
       paint: {
@@ -175,7 +198,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.compound,
       type: 'line',
-      source: SOURCE.compounds,
+      ...base('compounds'),
       filter: isPolygon,
       paint: {
         'line-color': BASEMAP.compound,
@@ -187,14 +210,14 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.roadArea,
       type: 'fill',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('road'), isPolygon],
       paint: { 'fill-color': BASEMAP.road.area, 'fill-outline-color': BASEMAP.road.areaOutline },
     },
     {
       id: LAYER.roadPath,
       type: 'line',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('road'), isLine, ['match', ['get', 'class'], PATHS, true, false]],
       minzoom: 14,
       paint: { 'line-color': BASEMAP.road.path, 'line-width': roadWidth(1), 'line-dasharray': [2, 1.5] },
@@ -202,7 +225,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.roadCasing,
       type: 'line',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('road'), isLine, ['match', ['get', 'class'], [...MAJOR, ...MINOR], true, false]],
       layout: { 'line-cap': 'round', 'line-join': 'round' },
       paint: { 'line-color': BASEMAP.road.casing, 'line-width': roadWidth(1, 1.5) },
@@ -210,7 +233,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.road,
       type: 'line',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('road'), isLine, ['match', ['get', 'class'], PATHS, false, true]],
       layout: { 'line-cap': 'round', 'line-join': 'round' },
       paint: { 'line-color': roadColor, 'line-width': roadWidth(1) },
@@ -218,7 +241,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.rail,
       type: 'line',
-      source: SOURCE.basemap,
+      ...base('basemap'),
       filter: ['all', kind('rail'), isLine],
       paint: {
         'line-color': BASEMAP.rail,
@@ -244,21 +267,21 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.buildingFill,
       type: 'fill',
-      source: SOURCE.buildings,
+      ...base('buildings'),
       filter: isPolygon,
       paint: { 'fill-color': householdColorExpression() },
     },
     {
       id: LAYER.buildingOutline,
       type: 'line',
-      source: SOURCE.buildings,
+      ...base('buildings'),
       filter: ['all', isPolygon, notEstimated],
       paint: { 'line-color': BUILDING_OUTLINE, 'line-width': ['interpolate', ['linear'], ['zoom'], 14, 0.3, 18, 1.2] },
     },
     {
       id: LAYER.buildingOutlineEstimated,
       type: 'line',
-      source: SOURCE.buildings,
+      ...base('buildings'),
       filter: ['all', isPolygon, estimated],
       paint: {
         'line-color': BUILDING_OUTLINE,
@@ -269,7 +292,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.buildingPoint,
       type: 'circle',
-      source: SOURCE.buildings,
+      ...base('buildings'),
       filter: isPoint,
       paint: {
         'circle-color': householdColorExpression(),
@@ -281,14 +304,14 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.selected,
       type: 'line',
-      source: SOURCE.buildings,
+      ...base('buildings'),
       filter: ['in', ['get', 'id'], ['literal', []]],
       paint: { 'line-color': SELECTED, 'line-width': 3 },
     },
     {
       id: LAYER.moved,
       type: 'fill',
-      source: SOURCE.buildings,
+      ...base('buildings'),
       filter: ['in', ['get', 'id'], ['literal', []]],
       paint: { 'fill-color': '#7b3fbf', 'fill-opacity': 0.75 },
     },
@@ -342,14 +365,14 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.community,
       type: 'line',
-      source: SOURCE.communities,
+      ...base('communities'),
       filter: isPolygon,
       paint: { 'line-color': BASEMAP.community, 'line-width': 2.5, 'line-opacity': 0.7, 'line-dasharray': [6, 3] },
     },
     {
       id: LAYER.facility,
       type: 'symbol',
-      source: SOURCE.facilities,
+      ...base('facilities'),
       filter: isPoint,
       layout: {
         'icon-image': ['concat', ICON_PREFIX, ['get', 'category']],
@@ -361,7 +384,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.compoundLabel,
       type: 'symbol',
-      source: SOURCE.compounds,
+      ...base('compounds'),
       minzoom: 16,
       layout: {
         'text-field': ['coalesce', ['get', 'name'], ''],
@@ -375,7 +398,7 @@ function layers(): LayerSpecification[] {
     {
       id: LAYER.facilityLabel,
       type: 'symbol',
-      source: SOURCE.facilities,
+      ...base('facilities'),
       minzoom: 17,
       filter: isPoint,
       layout: {
@@ -470,16 +493,81 @@ function layers(): LayerSpecification[] {
  * The complete style. Glyphs and the sprite are this app's own files (public/assets/, made by
  * scripts/make-glyphs.mjs and scripts/make-sprite.mjs), given as absolute same-origin URLs.
  */
-export function buildStyle(base: string): StyleSpecification {
-  const sources: Record<string, SourceSpecification> = {};
-  for (const id of [...Object.values(SOURCE), ...Object.values(VIEW_SOURCE)]) sources[id] = emptySource();
+export function buildStyle(baseUrl: string): StyleSpecification {
+  const sources: Record<string, SourceSpecification> = {
+    // Tiles inline rather than by TileJSON URL: the first tiles go out without waiting for a TileJSON.
+    [BASE_SOURCE]: { type: 'vector', tiles: baseTiles(0, baseUrl), minzoom: 8, maxzoom: 16 },
+  };
+  for (const id of Object.values(VIEW_SOURCE)) sources[id] = emptySource();
   return {
     version: 8,
-    glyphs: new URL('assets/glyphs/{fontstack}/{range}.pbf', base).href.replace('%7Bfontstack%7D', '{fontstack}').replace('%7Brange%7D', '{range}'),
-    sprite: new URL('assets/sprite/wangge', base).href,
+    glyphs: new URL('assets/glyphs/{fontstack}/{range}.pbf', baseUrl).href.replace('%7Bfontstack%7D', '{fontstack}').replace('%7Brange%7D', '{range}'),
+    sprite: new URL('assets/sprite/wangge', baseUrl).href,
     sources,
     layers: layers(),
   };
+}
+
+/** The grid tile layers' label: the grid number, and its households when the tiles carry them. */
+export function gridTileLabel(householdsUnit: string): ExpressionSpecification {
+  const id: ExpressionSpecification = ['to-string', ['get', 'id']];
+  return [
+    'concat',
+    ['slice', id, ['max', 0, ['-', ['length', id], 3]]],
+    ['case', ['has', 'households'], ['concat', '\n', ['to-string', ['get', 'households']], householdsUnit], ''],
+  ];
+}
+
+/**
+ * Shows the grids of `plan` (the active plan) from the server's grid tiles at `version`, adding the
+ * source and its layers the first time; a new version replaces the tile URLs, so the map fetches the
+ * edited grids again. `null` removes them.
+ */
+export function setGridTiles(map: MlMap, plan: string | null, version: number | string, householdsUnit: string): void {
+  const ids = [LAYER.gridTileLabel, LAYER.gridTileLine, LAYER.gridTileFill];
+  if (!plan) {
+    for (const id of ids) if (map.getLayer(id)) map.removeLayer(id);
+    if (map.getSource(GRID_TILES)) map.removeSource(GRID_TILES);
+    return;
+  }
+  const tiles = gridTiles(plan, version);
+  const src = map.getSource<VectorTileSource>(GRID_TILES);
+  if (src) {
+    if (src.tiles?.[0] !== tiles[0]) src.setTiles(tiles);
+    return;
+  }
+  map.addSource(GRID_TILES, { type: 'vector', tiles, minzoom: 11, maxzoom: 16 });
+  const at = { source: GRID_TILES, 'source-layer': 'grids' };
+  map.addLayer(
+    {
+      id: LAYER.gridTileFill,
+      type: 'fill',
+      ...at,
+      paint: {
+        'fill-color': ['match', ['get', 'quota_status'], 'under', GRID_STATUS.under, 'over', GRID_STATUS.over, GRID_STATUS.within],
+        'fill-opacity': 0.14,
+      },
+    },
+    LAYER.gridFill,
+  );
+  map.addLayer({ id: LAYER.gridTileLine, type: 'line', ...at, paint: { 'line-color': '#31456a', 'line-width': 1.2, 'line-opacity': 0.8 } }, LAYER.gridFill);
+  map.addLayer(
+    {
+      id: LAYER.gridTileLabel,
+      type: 'symbol',
+      ...at,
+      minzoom: 14,
+      layout: {
+        'text-field': gridTileLabel(householdsUnit),
+        'text-font': FONT,
+        'text-size': ['interpolate', ['linear'], ['zoom'], 14, 10, 17, 13],
+        'symbol-placement': 'point',
+      },
+      paint: { 'text-color': '#31456a', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+    },
+    LAYER.gridLabel,
+  );
+  applyLayerVisibility(map);
 }
 
 /** Layers whose features open a popup on click, topmost first. */
@@ -491,19 +579,21 @@ export const LAYER_GROUPS: Record<string, string[]> = {
   buildings: [LAYER.buildingFill, LAYER.buildingOutline, LAYER.buildingOutlineEstimated, LAYER.buildingPoint, LAYER.selected, LAYER.moved],
   facilities: [LAYER.facility, LAYER.facilityLabel],
   boundaries: [LAYER.compound, LAYER.compoundLabel, LAYER.community],
-  grids: [LAYER.gridFill, LAYER.gridLine, LAYER.gridLabel],
+  grids: [LAYER.gridTileFill, LAYER.gridTileLine, LAYER.gridTileLabel, LAYER.gridFill, LAYER.gridLine, LAYER.gridLabel],
   walking: [LAYER.isochrone, LAYER.isochroneLine, LAYER.routeCasing, LAYER.route, LAYER.place],
   coverage: [LAYER.heat, LAYER.heatTiles, LAYER.uncovered, LAYER.site, LAYER.siteLabel],
 };
 
 /** The groups the user has switched off. */
 export const HIDDEN_GROUPS = new Set<string>();
+/** Layers a view hides whatever the switcher says (the planner hides the active plan's grid tiles while it shows another plan). */
+export const SUPPRESSED = new Set<string>();
 
 /** Shows or hides every layer of the groups (call again after adding a layer of a group). */
 export function applyLayerVisibility(map: MlMap): void {
   for (const [group, ids] of Object.entries(LAYER_GROUPS)) {
-    const want = HIDDEN_GROUPS.has(group) ? 'none' : 'visible';
     for (const id of ids) {
+      const want = HIDDEN_GROUPS.has(group) || SUPPRESSED.has(id) ? 'none' : 'visible';
       if (map.getLayer(id) && (map.getLayoutProperty(id, 'visibility') ?? 'visible') !== want) map.setLayoutProperty(id, 'visibility', want);
     }
   }

@@ -10,19 +10,19 @@ import {
   prewarm,
   ScaleControl,
   setWorkerUrl,
-  type GeoJSONSource,
   type MapMouseEvent,
+  type VectorTileSource,
 } from 'maplibre-gl';
 // The worker is resolved at run time by MapLibre, so the bundler must be told to emit it.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { api, getToken, LAYER_NAMES, setOnUnauthorized, setToken, withIds, type BBox, type BuildingProps, type Category, type LayerName, type Meta, type Role } from './api';
+import { api, getToken, setOnUnauthorized, setToken, type BuildingProps, type Category, type Meta, type PlanSummary, type Role } from './api';
 import type { FeatureCollection } from 'geojson';
 import { VIEW_ROLE, clicks, roleAllows, type Ctx, type View, type ViewName } from './app';
 import { HOUSEHOLD_CLASSES } from './colors';
 import { describeError } from './errors';
 import { initialLang, messages, saveLang, type Lang, type Messages } from './i18n';
 import { installIcons } from './icons';
-import { applyLayerVisibility, buildStyle, CLICKABLE, HIDDEN_GROUPS, LAYER, LAYER_GROUPS, SOURCE } from './layers';
+import { applyLayerVisibility, BASE_SOURCE, baseTiles, buildStyle, BUILDINGS_MINZOOM, CLICKABLE, gridTileLabel, HIDDEN_GROUPS, LAYER, LAYER_GROUPS, setGridTiles } from './layers';
 import { renderLegend } from './legend';
 import { buildingPopup, facilityPopup } from './popup';
 import { el } from './util';
@@ -37,7 +37,7 @@ export interface WanggeHandle {
   map: MlMap | null;
   meta: Meta | null;
   lang: Lang;
-  /** Completed viewport loads. */
+  /** Completed loads of the base tiles (each time the tiles of the viewport are all in). */
   loads: number;
   /** ms since navigation start at the first `idle` with buildings rendered. */
   firstBuildingsIdleMs: number | null;
@@ -52,6 +52,10 @@ export interface WanggeHandle {
   current: View | null;
   /** ms since navigation start of the start-up steps (for the first-view budget). */
   timings: Record<string, number>;
+  /** The buildings of the loaded tiles, one GeoJSON feature each. */
+  buildings: () => FeatureCollection<GeoJSON.Geometry, BuildingProps>;
+  /** The active plan drawn from the grid tiles, and the version in its tile URLs. */
+  activePlan: () => { name: string; version: number } | null;
 }
 
 declare global {
@@ -61,9 +65,6 @@ declare global {
 }
 
 const OSM_COPYRIGHT = 'https://www.openstreetmap.org/copyright';
-const REFETCH_DEBOUNCE_MS = 250;
-const FETCH_MARGIN = 0.25;
-const MIN_ZOOM: Record<LayerName, number> = { basemap: 0, communities: 0, compounds: 12, facilities: 12, buildings: 13 };
 const TOKEN_KEY = 'wangge.session';
 const VIEWS: ViewName[] = ['resident', 'planner', 'leader'];
 
@@ -76,10 +77,6 @@ let userName: string | null = null;
 let current: View | null = null;
 let currentName: ViewName | null = null;
 let ctx: Ctx | null = null;
-let markStyleReady: () => void = () => {};
-/** Resolves once the map's style (sources and layers) is ready for data. */
-const styleReady = new Promise<void>((r) => (markStyleReady = r));
-let buildings: FeatureCollection<GeoJSON.Geometry, BuildingProps> = { type: 'FeatureCollection', features: [] };
 /** Whether the buildings on the map carry household numbers (the legend explains their colours only then). */
 let buildingsHaveHouseholds = false;
 
@@ -98,6 +95,8 @@ const handle: WanggeHandle = {
   role,
   current: null,
   timings: {},
+  buildings: () => (handle.map ? tileBuildings(handle.map) : { type: 'FeatureCollection', features: [] }),
+  activePlan: () => activePlan,
 };
 const mark = (name: string): void => void (handle.timings[name] = Math.round(performance.now()));
 mark('script');
@@ -205,6 +204,7 @@ function setLang(next: Lang): void {
   handle.lang = lang;
   saveLang(lang);
   popup?.remove();
+  if (handle.map?.getLayer(LAYER.gridTileLabel)) handle.map.setLayoutProperty(LAYER.gridTileLabel, 'text-field', gridTileLabel(t.householdsUnit));
   renderChrome();
   current?.render();
 }
@@ -233,88 +233,89 @@ function addAttributions(map: MlMap, list: (string | undefined)[]): void {
   map.addControl(attributionControl, 'bottom-right');
 }
 
-// ---- base layers for the viewport ------------------------------------------------------------------
+// ---- base layers: the server's vector tiles ----------------------------------------------------------
 
-const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
-let inFlight: AbortController | null = null;
-let loadedBBox: BBox | null = null;
-let loadedComplete = false;
-let loadedKey = '';
-const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
-
-function viewBBox(map: MlMap, margin: number): BBox {
-  const b = map.getBounds();
-  const dx = (b.getEast() - b.getWest()) * margin;
-  const dy = (b.getNorth() - b.getSouth()) * margin;
-  return [clamp(b.getWest() - dx, -180, 180), clamp(b.getSouth() - dy, -90, 90), clamp(b.getEast() + dx, -180, 180), clamp(b.getNorth() + dy, -90, 90)];
-}
-function contains(outer: BBox, inner: BBox): boolean {
-  return outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] && outer[3] >= inner[3];
-}
+/** Version of the base tile URLs: bumped when the audience (token or not) changes or households change. */
+let baseVersion = 0;
+/** The tiles' audience: whether the view sends the token (signed-in views get household numbers). */
+let baseAuth: boolean | null = null;
+/** The active plan whose grids are drawn from tiles, and the version its tile URLs carry. */
+let activePlan: { name: string; version: number } | null = null;
+let tileSeen = false;
 
 /** Resident requests go out without the token: a resident never receives household numbers. */
 function authForView(): boolean {
   return (currentName ?? viewFromHash()) !== 'resident';
 }
 
-async function loadViewport(map: MlMap, force = false): Promise<void> {
-  const view = viewBBox(map, 0);
-  const zoom = map.getZoom();
-  const wanted = LAYER_NAMES.filter((name) => zoom >= MIN_ZOOM[name]);
-  const key = `${wanted.join(',')}|${authForView()}`;
-  if (!force && loadedBBox && loadedComplete && loadedKey === key && contains(loadedBBox, view)) return;
-  inFlight?.abort();
-  const ctrl = new AbortController();
-  inFlight = ctrl;
-  const bbox = viewBBox(map, FETCH_MARGIN);
-  status.loading = true;
-  renderStatus();
-  try {
-    const auth = authForView();
-    const results = await Promise.all(wanted.map((name: LayerName) => api.layer(name, bbox, { signal: ctrl.signal, auth })));
-    // the first load is asked for before the style has loaded: wait for it to take the data
-    await styleReady;
-    if (ctrl.signal.aborted) return;
-    // buildings first: the worker takes the sources in this order, and buildings are what the first view is for
-    for (const name of ['buildings', 'facilities', 'basemap', 'compounds', 'communities'] as LayerName[]) {
-      const i = wanted.indexOf(name);
-      const data = i >= 0 ? withIds(results[i] as FeatureCollection) : EMPTY;
-      if (name === 'buildings') {
-        buildings = data as FeatureCollection<GeoJSON.Geometry, BuildingProps>;
-        const had = buildingsHaveHouseholds;
-        if (i >= 0) buildingsHaveHouseholds = buildings.features.some((f) => typeof f.properties?.households === 'number');
-        if (had !== buildingsHaveHouseholds) renderChrome();
-      }
-      map.getSource<GeoJSONSource>(SOURCE[name])?.setData(data);
-    }
-    addAttributions(map, results.map((fc) => fc.attribution));
-    status.truncated = results.some((fc) => fc.truncated === true);
-    if (status.error === t.loadFailed) status.error = null;
-    loadedBBox = bbox;
-    status.zoomIn = !wanted.includes('buildings');
-    loadedComplete = !status.truncated;
-    loadedKey = key;
-    handle.loads += 1;
-    if (handle.loads === 1) mark('firstData');
-  } catch (err) {
-    if (ctrl.signal.aborted) return;
-    console.warn('wangge: loading the viewport failed', err);
-    status.error = t.loadFailed;
-  } finally {
-    if (inFlight === ctrl) {
-      inFlight = null;
-      status.loading = false;
-      renderStatus();
-    }
+/** Buildings of the loaded tiles as GeoJSON (one feature per building: pieces cut at tile edges are dropped). */
+function tileBuildings(map: MlMap): FeatureCollection<GeoJSON.Geometry, BuildingProps> {
+  const seen = new Set<string>();
+  const features: GeoJSON.Feature<GeoJSON.Geometry, BuildingProps>[] = [];
+  if (!map.getSource(BASE_SOURCE)) return { type: 'FeatureCollection', features };
+  for (const f of map.querySourceFeatures(BASE_SOURCE, { sourceLayer: 'buildings' })) {
+    const id = String(f.properties?.id ?? f.id ?? '');
+    if (!id || seen.has(id)) continue;
+    seen.add(id);
+    features.push({ type: 'Feature', id, geometry: f.geometry, properties: f.properties as BuildingProps });
   }
+  return { type: 'FeatureCollection', features };
 }
 
-function debounce(fn: () => void, ms: number): () => void {
-  let timer: number | undefined;
-  return () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(fn, ms);
-  };
+/** Fetches the base tiles again (new URLs, so neither MapLibre's nor the browser's cache answers). */
+function reloadBaseTiles(map: MlMap): void {
+  baseVersion += 1;
+  baseAuth = authForView();
+  tileSeen = false;
+  map.getSource<VectorTileSource>(BASE_SOURCE)?.setTiles(baseTiles(baseVersion));
+}
+
+/** The status line and the legend follow the base tiles: loading, zoom in for buildings, households or not. */
+function watchBaseTiles(map: MlMap): void {
+  map.on('sourcedataloading', (e) => {
+    if (e.sourceId !== BASE_SOURCE) return;
+    if (!status.loading) {
+      status.loading = true;
+      renderStatus();
+    }
+  });
+  map.on('sourcedata', (e) => {
+    if (e.sourceId !== BASE_SOURCE) return;
+    if (e.tile) tileSeen = true;
+    if (!e.isSourceLoaded || !tileSeen) return;
+    tileSeen = false;
+    handle.loads += 1;
+    if (handle.loads === 1) mark('firstData');
+    status.loading = false;
+    status.zoomIn = map.getZoom() < BUILDINGS_MINZOOM;
+    if (status.error === t.loadFailed) status.error = null;
+    const had = buildingsHaveHouseholds;
+    buildingsHaveHouseholds = map.querySourceFeatures(BASE_SOURCE, { sourceLayer: 'buildings' }).some((f) => typeof f.properties?.households === 'number');
+    if (had !== buildingsHaveHouseholds && handle.meta) renderChrome();
+    else renderStatus();
+  });
+  map.on('moveend', () => {
+    const zoomIn = map.getZoom() < BUILDINGS_MINZOOM;
+    if (zoomIn !== status.zoomIn) {
+      status.zoomIn = zoomIn;
+      renderStatus();
+    }
+  });
+  map.on('error', (e) => {
+    const sourceId = (e as { sourceId?: string }).sourceId;
+    console.warn('wangge: map error', sourceId ?? '', e.error?.message ?? e);
+    if (sourceId === BASE_SOURCE) {
+      status.loading = false;
+      status.error = t.loadFailed;
+      renderStatus();
+    }
+  });
+}
+
+/** Draws the active plan's grids from tiles (`null`: no plan is active). */
+function showActivePlan(map: MlMap, plan: { name: string; version: number } | null): void {
+  activePlan = plan;
+  setGridTiles(map, plan?.name ?? null, plan?.version ?? 0, t.householdsUnit);
 }
 
 // ---- interaction -----------------------------------------------------------------------------------
@@ -505,7 +506,8 @@ async function showView(name: ViewName, force = false): Promise<void> {
   current = view;
   handle.current = view;
   renderChrome();
-  if (handle.loads > 0) void loadViewport(ctx.map, true);
+  // The base tiles follow the audience: with the token (households) in signed-in views, without for residents.
+  if (baseAuth !== null && (force || baseAuth !== authForView())) reloadBaseTiles(ctx.map);
   await view.mount(ctx);
 }
 
@@ -526,6 +528,11 @@ async function start(): Promise<void> {
   wireLogin();
   renderChrome();
   let meta: Meta;
+  // The plans list is public: the active plan's grids are drawn from its tiles.
+  const plans = api.plans({ auth: false }).then(
+    (ans) => (Array.isArray(ans) ? ans : (ans.plans ?? [])) as PlanSummary[],
+    () => [] as PlanSummary[],
+  );
   try {
     [meta] = await Promise.all([api.meta(), restoreSession()]);
   } catch (err) {
@@ -551,7 +558,7 @@ async function start(): Promise<void> {
     // Signed-in views get their audience's tiles (heat tiles carry households only for them).
     transformRequest: (url) => {
       const token = getToken();
-      if (token && currentName !== 'resident' && url.startsWith(window.location.origin) && url.includes('/tiles/')) {
+      if (token && authForView() && url.startsWith(window.location.origin) && url.includes('/tiles/')) {
         return { url, headers: { Authorization: `Bearer ${token}` } };
       }
       return { url };
@@ -567,6 +574,8 @@ async function start(): Promise<void> {
     map.on('mouseleave', id, () => (map.getCanvas().style.cursor = ''));
   }
   watchFirstIdle(map);
+  watchBaseTiles(map);
+  baseAuth = authForView();
   ctx = {
     map,
     meta,
@@ -577,18 +586,20 @@ async function start(): Promise<void> {
     panel: $('side'),
     notify,
     fail: (err) => notify(describeError(err, t), 'error'),
-    buildings: () => buildings,
-    reloadBase: () => void loadViewport(map, true),
+    buildings: () => tileBuildings(map),
+    reloadBase: () => reloadBaseTiles(map),
+    activePlan: () => activePlan,
+    setActivePlan: (plan) => showActivePlan(map, plan),
   };
   renderChrome();
   map.once('styledata', () => mark('style'));
-  // Ask for the first viewport's data at once, in parallel with the style, sprite and workers.
-  void loadViewport(map);
   map.on('load', () => {
     mark('mapLoad');
-    markStyleReady();
     installIcons(map);
-    map.on('moveend', debounce(() => void loadViewport(map), REFETCH_DEBOUNCE_MS));
+    void plans.then((list) => {
+      const active = list.find((p) => p.status === 'active');
+      if (active && !activePlan) showActivePlan(map, { name: active.name, version: active.version });
+    });
   });
   window.addEventListener('hashchange', () => void showView(viewFromHash()));
   await showView(viewFromHash());

@@ -54,7 +54,9 @@ function checkBuild() {
 
 /** Starts the server and resolves with its base URL once it prints `wangge listening on http://…`. */
 function startServer(bin, dataDir) {
-  const args = ['demo', '--sample', 'beijing', '--dir', dataDir, '--bind', '127.0.0.1:0', '--web', DIST];
+  // The demo serves anonymous callers as residents; this test checks the signed-in colouring by
+  // households on public sample data, so it lets anonymous callers read as a leader.
+  const args = ['demo', '--sample', 'beijing', '--dir', dataDir, '--bind', '127.0.0.1:0', '--web', DIST, '--anonymous-role', 'leader'];
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = [];
   proc.stderr.on('data', (d) => {

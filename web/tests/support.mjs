@@ -221,12 +221,13 @@ export async function login(page, user) {
 /** Names of the household fields that must never reach a resident. */
 export const HOUSEHOLD_KEYS = ['households', 'households_source', 'households_estimated', 'units', 'households_gained', 'households_covered', 'households_total'];
 
-/** Finds household fields anywhere in a JSON value; returns their paths. */
+/** Finds household fields anywhere in a JSON value (the names above, or any key naming households); returns their paths. */
 export function householdPaths(value, path = '$', out = []) {
   if (Array.isArray(value)) value.forEach((v, i) => householdPaths(v, `${path}[${i}]`, out));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (HOUSEHOLD_KEYS.includes(k)) out.push(`${path}.${k}`);
+      // a flag such as `households_visible: false` is no household number; counts and tables of them are
+      if (HOUSEHOLD_KEYS.includes(k) || (/household/i.test(k) && typeof v !== 'boolean')) out.push(`${path}.${k}`);
       householdPaths(v, `${path}.${k}`, out);
     }
   }

@@ -36,7 +36,7 @@ async function apiAs(user, path, init = {}) {
  * City-wide totals a resident may see (not per building, grid or tile, as docs/api.md promises):
  * `GET /api/v1/meta` answers everyone with the city's household total in `stats`.
  */
-const CITY_TOTALS = [/\/api\/v1\/meta$/, /^\$\.stats\.(households|households_estimated|units)$/];
+const CITY_TOTALS = [/\/api\/v1\/meta$/, /^\$\.stats\.(\w*households\w*|units)(\.\w+)?$/];
 
 /** Every JSON body the page received, checked for household fields (resident view). */
 async function householdLeaks(log, baseUrl) {
@@ -98,7 +98,7 @@ describe('resident view (anonymous)', () => {
     // centre a named compound: its name is drawn with the app's glyphs
     await b.page.evaluate(() => {
       const map = window.__wangge.map;
-      const f = map.querySourceFeatures('compounds').find((x) => x.properties.name && x.geometry.type !== 'Point');
+      const f = map.querySourceFeatures('base', { sourceLayer: 'compounds' }).find((x) => x.properties.name && x.geometry.type !== 'Point');
       const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
       const xs = ring.map((p) => p[0]);
       const ys = ring.map((p) => p[1]);
@@ -140,6 +140,15 @@ describe('resident view (anonymous)', () => {
     assert.match(card, /六道口西社区/);
     assert.match(card, /网格员\d\d/);
     assert.match(card, /1380000\d{4}/);
+    // the active plan's grids and the buildings come from the server's tiles, without household numbers
+    const tiles = await b.page.evaluate(() => ({
+      grids: window.__wangge.map.queryRenderedFeatures({ layers: ['grid-tiles-fill'] }).map((f) => f.properties),
+      buildings: window.__wangge.map.queryRenderedFeatures({ layers: ['building-fill'] }).map((f) => f.properties),
+    }));
+    assert.ok(tiles.grids.length > 0 && tiles.buildings.length > 0, `grids ${tiles.grids.length}, buildings ${tiles.buildings.length}`);
+    assert.ok([...tiles.grids, ...tiles.buildings].every((p) => !('households' in p)), 'household numbers in a resident tile');
+    const tileRequests = b.log.responses.map((r) => r.request()).filter((r) => /\/tiles\//.test(r.url()));
+    assert.ok(tileRequests.length > 0 && tileRequests.every((r) => !r.headers().authorization), 'a resident tile request sent a token');
     await b.page.screenshot({ path: join(SHOTS, 'resident.png') });
   });
 
@@ -252,7 +261,7 @@ describe('planner view', () => {
         });
       });
       const out = [];
-      for (const f of window.__wangge.map.querySourceFeatures('buildings')) {
+      for (const f of window.__wangge.buildings().features) {
         const h = f.properties.households ?? 0;
         if (h <= 0 || f.geometry.type === 'Point') continue;
         const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
@@ -360,6 +369,14 @@ describe('planner view', () => {
     await b.page.waitForFunction(() => window.__wangge.current.plan?.status === 'active', null, { timeout: 10_000 });
     const plans = await apiAs(USERS.planner, 'api/v1/plans');
     assert.equal(plans.plans.find((p) => p.name === 'west-test').status, 'active');
+    // the published plan is the active one: its grids now come from the grid tiles, with households for a planner
+    await b.page.waitForFunction(() => window.__wangge.activePlan()?.name === 'west-test', null, { timeout: 10_000 });
+    await settle(b.page);
+    const tileGrids = await b.page.evaluate(() => window.__wangge.map.queryRenderedFeatures({ layers: ['grid-tiles-fill'] }).map((f) => f.properties));
+    assert.ok(tileGrids.length > 0, 'no grid drawn from the grid tiles');
+    assert.ok(tileGrids.every((p) => typeof p.households === 'number'), 'grid tiles without households for a planner');
+    const gridTileUrls = b.log.responses.map((r) => r.url()).filter((u) => /\/tiles\/grids\/\d+\/\d+\/\d+\.mvt\?plan=west-test&v=\d+/.test(u));
+    assert.ok(gridTileUrls.length > 0, 'the grid tiles of the published plan were not fetched');
     await b.page.screenshot({ path: join(SHOTS, 'planner-published.png') });
     assert.deepEqual(b.log.pageErrors, []);
   });

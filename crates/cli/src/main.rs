@@ -142,7 +142,7 @@ struct ServeOpts {
     #[arg(long = "cors-origin", env = "WANGGE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
     /// What anonymous callers may read: `resident` (no per-building household numbers) unless
-    /// given; `wangge demo` defaults to `leader`, its samples being public data shown locally.
+    /// given. Raise it only for public sample data shown locally.
     #[arg(long, env = "WANGGE_ANONYMOUS_ROLE", value_parser = user::parse_role)]
     anonymous_role: Option<wangge_store::Role>,
     /// Largest request body in bytes (larger ones get 413).
@@ -469,7 +469,38 @@ async fn demo(
         let args = import::ImportArgs::for_files(files);
         import::run(&url, catalogue.clone(), args).await?;
     }
-    let mut opts = opts;
-    opts.anonymous_role.get_or_insert(wangge_store::Role::Leader);
+    demo_users(&*store, dir).await?;
     serve(&url, catalogue, format!("{name} sample"), opts).await
+}
+
+/// The demo's sign-in: users `planner` and `leader` with a password made on the first run, kept in
+/// `DIR/demo-credentials.txt` (readable by the owner only) and printed at every start.
+async fn demo_users(store: &dyn wangge_store::Store, dir: &Path) -> Result<()> {
+    use wangge_store::Role;
+    let path = dir.join("demo-credentials.txt");
+    let password = match std::fs::read_to_string(&path) {
+        Ok(text) => text.lines().find_map(|l| l.strip_prefix("password: ")).map(str::to_string),
+        Err(_) => None,
+    };
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let p: String = wangge_store::users::new_token().chars().take(16).collect();
+            for (name, role) in [("planner", Role::Planner), ("leader", Role::Leader)] {
+                store.add_user(name, &p, role).await.with_context(|| {
+                    format!("adding the demo user `{name}` ({} is gone: use a fresh --dir)", path.display())
+                })?;
+            }
+            let text = format!("users: planner, leader\npassword: {p}\n");
+            wangge_io::export::write_bytes_atomic(&path, text.as_bytes())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            p
+        }
+    };
+    eprintln!("demo sign-in: `planner` or `leader`, password {password} (kept in {})", path.display());
+    Ok(())
 }

@@ -92,6 +92,33 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A signed-in planner, checked before the request body is read: an anonymous caller gets 401 and a
+/// leader or resident 403 whatever the body holds (extract it before any body extractor).
+#[derive(Debug, Clone)]
+pub struct PlannerUser(pub User);
+
+/// A signed-in leader or planner, checked before the request body is read (see [`PlannerUser`]).
+#[derive(Debug, Clone)]
+pub struct LeaderUser(pub User);
+
+impl FromRequestParts<AppState> for PlannerUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(Self(caller.require(Role::Planner)?.clone()))
+    }
+}
+
+impl FromRequestParts<AppState> for LeaderUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(Self(caller.require(Role::Leader)?.clone()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::bearer;

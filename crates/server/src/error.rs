@@ -177,7 +177,6 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
-            eprintln!("DEBUGINTERNAL {detail}");
         }
         let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
         if let Self::Conflict { current, .. } = &self {

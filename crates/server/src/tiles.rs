@@ -5,14 +5,14 @@ use crate::{ApiError, AppState};
 use wangge_core::Atlas;
 use wangge_core::plan::PlanRecord;
 use wangge_store::{Store, StoreError};
-use wangge_tiles::{BuildingExtra, BuildingExtras, CacheOptions, TileService, TileSource, grids_from_plan};
+use wangge_tiles::{BuildingExtras, CacheOptions, TileService, TileSource, grids_from_plan};
 
 /// Per-building extras from the store: the grid in the active plan and the completeness score.
 pub async fn extras(store: &dyn Store) -> Result<BuildingExtras, StoreError> {
     let mut extras = BuildingExtras::new();
     if let Some(plan) = store.active_plan().await? {
         for a in &plan.assignments {
-            extras.entry(a.building.clone()).or_insert_with(BuildingExtra::default).grid = Some(a.grid.clone());
+            extras.entry(a.building.clone()).or_default().grid = Some(a.grid.clone());
         }
     }
     for s in store.circle_scores().await? {

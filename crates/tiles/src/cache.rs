@@ -439,7 +439,7 @@ mod tests {
         assert!(Arc::ptr_eq(&gz, &b.gzip()), "the same bytes, not a second compression");
         assert!(gz.len() < raw.len() / 4, "{} bytes", gz.len());
         let mut back = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).expect("a gzip stream");
         assert_eq!(back, raw);
     }
 

@@ -34,6 +34,7 @@ export const en: Messages = {
   unnamedFacility: 'Unnamed facility',
   households: 'Households',
   householdsCount: (n) => `${n} households`,
+  householdsUnit: ' hh',
   estimated: 'estimated',
   notEstimated: 'registered / counted',
   source: 'Source',

@@ -24,6 +24,7 @@ export const zh = {
   unnamedFacility: '未命名设施',
   households: '户数',
   householdsCount: (n: number) => `${n} 户`,
+  householdsUnit: ' 户',
   estimated: '估算',
   notEstimated: '登记 / 实测',
   source: '来源',

@@ -24,7 +24,7 @@ import { clicks, type Ctx, type View } from '../app';
 import { GRID_STATUS } from '../colors';
 import { Drawing } from '../draw';
 import { describeError, isMissingRoute } from '../errors';
-import { LAYER, VIEW_SOURCE } from '../layers';
+import { applyLayerVisibility, LAYER, SUPPRESSED, VIEW_SOURCE } from '../layers';
 import { boundsOf, button, centroidOf, download, el, geometryContains, labelled, pointInRings, select, type Ring } from '../util';
 
 type Tool = 'select' | 'lasso' | 'merge' | 'split' | 'reassign';
@@ -108,6 +108,8 @@ export class PlannerView implements View {
     clicks.taken = false;
     const map = this.ctx.map;
     map.getSource<GeoJSONSource>(VIEW_SOURCE.grids)?.setData({ type: 'FeatureCollection', features: [] });
+    SUPPRESSED.clear();
+    applyLayerVisibility(map);
     map.setFilter(LAYER.selected, ['in', ['get', 'id'], ['literal', []]]);
     map.setFilter(LAYER.moved, ['in', ['get', 'id'], ['literal', []]]);
   }
@@ -188,15 +190,35 @@ export class PlannerView implements View {
     return this.grids.filter((g) => !this.community || !g.community || g.community === this.community);
   }
 
+  /** Whether the plan shown is the active one, whose grids the map draws from the grid tiles. */
+  private showsActive(): boolean {
+    return this.plan?.status === 'active';
+  }
+
+  /**
+   * The active plan's grids come from the server's grid tiles (fetched again at each new version);
+   * another plan's (a draft being edited) from GeoJSON, with the grid tiles hidden meanwhile. Grids
+   * an edit put in the wrong are drawn red from GeoJSON either way.
+   */
   private drawGrids(): void {
     const map = this.ctx.map;
     const t = this.ctx.t();
     this.labelLang = this.ctx.lang();
-    const features = this.communityGrids().map((g) => ({
-      type: 'Feature' as const,
-      geometry: g.geometry,
-      properties: { id: g.id, households: g.households, status: g.status, label: `${g.id.slice(-3)}\n${t.householdsCount(g.households)}` },
-    }));
+    const active = this.showsActive();
+    if (active && this.plan) {
+      const cur = this.ctx.activePlan();
+      if (cur?.name !== this.plan.name || cur.version !== this.plan.version) this.ctx.setActivePlan({ name: this.plan.name, version: this.plan.version });
+    }
+    SUPPRESSED.clear();
+    if (!active) for (const id of [LAYER.gridTileFill, LAYER.gridTileLine, LAYER.gridTileLabel]) SUPPRESSED.add(id);
+    applyLayerVisibility(map);
+    const features = this.communityGrids()
+      .filter((g) => !active || g.status === 'violation')
+      .map((g) => ({
+        type: 'Feature' as const,
+        geometry: g.geometry,
+        properties: { id: g.id, households: g.households, status: g.status, label: active ? '' : `${g.id.slice(-3)}\n${t.householdsCount(g.households)}` },
+      }));
     map.getSource<GeoJSONSource>(VIEW_SOURCE.grids)?.setData({ type: 'FeatureCollection', features });
   }
 

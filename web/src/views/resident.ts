@@ -8,7 +8,7 @@ import { ApiError, api, type IsochroneAnswer, type NearestAnswer, type Responsib
 import type { Ctx, View } from '../app';
 import { categoryStyle } from '../colors';
 import { describeError, isMissingRoute } from '../errors';
-import { VIEW_SOURCE } from '../layers';
+import { BASE_SOURCE, VIEW_SOURCE } from '../layers';
 import { categoryName } from '../popup';
 import { button, centroidOf, el, geometryContains } from '../util';
 
@@ -68,7 +68,7 @@ export class ResidentView implements View {
     this.render();
     const cats = [...this.chosen];
     // The communities of the viewport are on the map already: outside all of them there is no grid to ask for.
-    const inCommunity = this.ctx.map.querySourceFeatures('communities').some((f) => geometryContains(f.geometry, [lon, lat]));
+    const inCommunity = this.ctx.map.querySourceFeatures(BASE_SOURCE, { sourceLayer: 'communities' }).some((f) => geometryContains(f.geometry, [lon, lat]));
     const [near, iso, resp] = await Promise.allSettled([
       cats.length ? api.nearest(lon, lat, cats, { auth: false }) : Promise.resolve(null),
       api.isochrones(lon, lat, MINUTES, { auth: false }),
@@ -163,8 +163,8 @@ export class ResidentView implements View {
       seen.add(id);
       hits.push({ kind, id, name, lon: c[0], lat: c[1] });
     };
-    for (const f of this.ctx.map.querySourceFeatures('facilities')) add('facility', f);
-    for (const f of this.ctx.map.querySourceFeatures('compounds')) add('compound', f);
+    for (const f of this.ctx.map.querySourceFeatures(BASE_SOURCE, { sourceLayer: 'facilities' })) add('facility', f);
+    for (const f of this.ctx.map.querySourceFeatures(BASE_SOURCE, { sourceLayer: 'compounds' })) add('compound', f);
     for (const f of this.ctx.buildings().features) add('building', f);
     return hits.slice(0, 8);
   }

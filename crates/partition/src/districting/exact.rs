@@ -3,13 +3,24 @@
 //!
 //! The heuristics (bisection, boundary moves, recombination) are fast but can miss a division that
 //! exists, and they can never show that one does not. On up to [`MAX_NODES`] nodes (contracted:
-//! a compound that fits in one grid is one node) this search settles it: it takes the remaining node
-//! with the fewest remaining neighbours, enumerates every connected set of remaining nodes holding it
-//! whose households fit the quota (each set once: include the lowest candidate or exclude it for
-//! good), and recurses on the rest. A remainder is abandoned as soon as one of its connected pieces
-//! holds a number of households that no count of grids can add up to, and remainders already shown
-//! impossible are remembered. A budget of enumeration steps bounds the work; when it runs out the
-//! answer is "unknown", never a false proof.
+//! a compound that fits in one grid is one node) this search settles it: it takes a pivot node,
+//! enumerates every connected set of remaining nodes holding it whose households fit the quota
+//! (each set once: include the lowest candidate or exclude it for good), and recurses on the rest.
+//!
+//! - Only contacts between two nodes that fit in one grid together count (a grid within the quota
+//!   is connected through those alone), so a heavy node cuts the graph where it can take no
+//!   neighbour.
+//! - The pivot fails first: among the heaviest nodes and the one with the fewest neighbours, the
+//!   node with the fewest grids that can hold it (none: the remainder is impossible).
+//! - A remainder is abandoned as soon as one of its connected pieces holds a number of households
+//!   that no count of grids can add up to, or one of its nodes is a [`bottleneck`] (its grid cannot
+//!   take what the pieces around it must hand over); remainders shown impossible are remembered.
+//! - When no pivot's grids can all be listed (many small nodes), the search goes on with the first
+//!   ones and compact grids grown around the heaviest node, looking for a division but no longer
+//!   able to prove there is none.
+//!
+//! A budget of enumeration steps bounds the work; when it runs out, or some listing was cut short,
+//! and no division was found, the answer is "unknown", never a false proof.
 
 use std::collections::HashSet;
 
@@ -136,7 +147,7 @@ impl Search<'_> {
         // The pivot: the node with the fewest grids that can hold it (fail first), among the
         // heaviest nodes and the one with the fewest neighbours.
         let (p, mut sets, complete) = match self.pivot(rem) {
-            Some(found) => found,
+            Some((p, sets)) => (p, sets, true),
             None => {
                 // The heaviest node: its grid has the least room left, so the sets grown around
                 // it (below) are the most telling.
@@ -203,14 +214,14 @@ impl Search<'_> {
     /// The node of `rem` with the fewest grids that can hold it, with all those grids: among the
     /// [`PIVOT_CANDIDATES`] heaviest nodes and the node with the fewest neighbours in `rem`, each
     /// listed within a small share of the budget. `None` when every listing was cut short.
-    fn pivot(&mut self, rem: u128) -> Option<(usize, Sets, bool)> {
+    fn pivot(&mut self, rem: u128) -> Option<(usize, Sets)> {
         let mut cands: Vec<usize> = bits(rem).collect();
         cands.sort_by_key(|&i| (std::cmp::Reverse(self.w[i]), i));
         cands.truncate(PIVOT_CANDIDATES);
-        if let Some(d) = bits(rem).min_by_key(|&i| ((self.adj[i] & rem).count_ones(), i)) {
-            if !cands.contains(&d) {
-                cands.push(d);
-            }
+        if let Some(d) = bits(rem).min_by_key(|&i| ((self.adj[i] & rem).count_ones(), i))
+            && !cands.contains(&d)
+        {
+            cands.push(d);
         }
         let mut best: Option<(usize, Sets)> = None;
         for p in cands {
@@ -229,7 +240,7 @@ impl Search<'_> {
                 }
             }
         }
-        best.map(|(p, sets)| (p, sets, true))
+        best
     }
 
     /// Compact connected sets within the quota grown from `p` inside `rem`: each round adds the
@@ -758,7 +769,6 @@ mod tests {
             let light: Vec<Vec<u32>> = (0..n as u32)
                 .map(|v| neighbours(&g, v).into_iter().filter(|&u| g.w[v as usize] + g.w[u as usize] <= max).collect())
                 .collect();
-            eprintln!("STAT feasible={} bottleneck={}", feasible, bottleneck(&g.w, &light, &q).is_some());
             if let Some((v, must, room)) = bottleneck(&g.w, &light, &q) {
                 proptest::prop_assert!(!feasible, "node {} claimed a bottleneck ({} > {}) but a division exists", v, must, room);
             }

@@ -8,7 +8,7 @@
 //! - `GET /api/v1/grids/{id}/workers/history` (leader, planner): every set, oldest first.
 //! - `PUT /api/v1/grids/{id}/workers` (planner): a new set (the previous ones stay as history).
 
-use crate::auth::Caller;
+use crate::auth::{Caller, PlannerUser};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -156,11 +156,10 @@ pub struct SetWorkers {
         (status = 403, description = "Not a planner"), (status = 400, description = "Malformed JSON"), (status = 422, description = "A worker without a name, an empty valid_from, a wrong field")))]
 async fn set_workers(
     State(s): State<AppState>,
-    caller: Caller,
+    PlannerUser(user): PlannerUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetWorkers>,
 ) -> Result<Json<WorkerSet>, ApiError> {
-    let user = caller.require(Role::Planner)?;
     let set = s.store.set_grid_workers(&id, &body.workers, body.valid_from.as_deref(), &user.name).await?;
     Ok(Json(set))
 }
