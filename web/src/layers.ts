@@ -6,6 +6,7 @@ import type {
   ExpressionSpecification,
   LayerSpecification,
   SourceSpecification,
+  GeoJSONSource,
   StyleSpecification,
   VectorTileSource,
 } from 'maplibre-gl';
@@ -65,6 +66,8 @@ export const VIEW_SOURCE = {
   heat: 'heat',
   sites: 'sites',
   draw: 'draw',
+  /** One label point per grid of the grid tiles (tiles cut grids at their edges: a label per piece would repeat). */
+  gridLabels: 'grid-labels',
 } as const;
 
 /** The font stack served under assets/glyphs/ (scripts/make-glyphs.mjs). */
@@ -319,6 +322,7 @@ function layers(): LayerSpecification[] {
       id: LAYER.gridFill,
       type: 'fill',
       source: VIEW_SOURCE.grids,
+      filter: ['!=', ['get', 'labelOnly'], true],
       paint: {
         'fill-color': ['match', ['get', 'status'], 'violation', GRID_STATUS.violation, 'under', GRID_STATUS.under, 'over', GRID_STATUS.over, GRID_STATUS.within],
         'fill-opacity': ['match', ['get', 'status'], 'violation', 0.45, 0.22],
@@ -328,6 +332,7 @@ function layers(): LayerSpecification[] {
       id: LAYER.gridLine,
       type: 'line',
       source: VIEW_SOURCE.grids,
+      filter: ['!=', ['get', 'labelOnly'], true],
       paint: {
         'line-color': ['match', ['get', 'status'], 'violation', GRID_STATUS.violation, '#31456a'],
         'line-width': ['match', ['get', 'status'], 'violation', 3, 1.5],
@@ -484,7 +489,13 @@ function layers(): LayerSpecification[] {
       type: 'circle',
       source: VIEW_SOURCE.draw,
       filter: isPoint,
-      paint: { 'circle-color': '#ffffff', 'circle-radius': 4, 'circle-stroke-color': SELECTED, 'circle-stroke-width': 2 },
+      paint: {
+        // the keyboard crosshair: a larger hollow ring; vertices: small white dots
+        'circle-color': ['case', ['boolean', ['get', 'cursor'], false], 'rgba(0,0,0,0)', '#ffffff'],
+        'circle-radius': ['case', ['boolean', ['get', 'cursor'], false], 9, 4],
+        'circle-stroke-color': SELECTED,
+        'circle-stroke-width': ['case', ['boolean', ['get', 'cursor'], false], 3, 2],
+      },
     },
   ];
 }
@@ -521,13 +532,14 @@ export function gridTileLabel(householdsUnit: string): ExpressionSpecification {
 /**
  * Shows the grids of `plan` (the active plan) from the server's grid tiles at `version`, adding the
  * source and its layers the first time; a new version replaces the tile URLs, so the map fetches the
- * edited grids again. `null` removes them.
+ * edited grids again. `null` removes them. `switchable`: the layer switcher (and the views' hiding) apply.
  */
-export function setGridTiles(map: MlMap, plan: string | null, version: number | string, householdsUnit: string): void {
+export function setGridTiles(map: MlMap, plan: string | null, version: number | string, householdsUnit: string, switchable = true): void {
   const ids = [LAYER.gridTileLabel, LAYER.gridTileLine, LAYER.gridTileFill];
   if (!plan) {
     for (const id of ids) if (map.getLayer(id)) map.removeLayer(id);
     if (map.getSource(GRID_TILES)) map.removeSource(GRID_TILES);
+    map.getSource<GeoJSONSource>(VIEW_SOURCE.gridLabels)?.setData({ type: 'FeatureCollection', features: [] });
     return;
   }
   const tiles = gridTiles(plan, version);
@@ -555,19 +567,53 @@ export function setGridTiles(map: MlMap, plan: string | null, version: number | 
     {
       id: LAYER.gridTileLabel,
       type: 'symbol',
-      ...at,
+      source: VIEW_SOURCE.gridLabels,
       minzoom: 14,
       layout: {
         'text-field': gridTileLabel(householdsUnit),
         'text-font': FONT,
         'text-size': ['interpolate', ['linear'], ['zoom'], 14, 10, 17, 13],
-        'symbol-placement': 'point',
       },
       paint: { 'text-color': '#31456a', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
     },
     LAYER.gridLabel,
   );
-  applyLayerVisibility(map);
+  if (switchable) applyLayerVisibility(map);
+  const labels = (): void => void map.getSource<GeoJSONSource>(VIEW_SOURCE.gridLabels)?.setData(gridLabelPoints(map));
+  map.on('sourcedata', (e) => {
+    if (e.sourceId === GRID_TILES && e.isSourceLoaded && e.tile) labels();
+  });
+  map.on('moveend', labels);
+}
+
+/** Twice the signed area of a ring (lon/lat; only compared between pieces of one grid). */
+function ringArea(ring: number[][]): number {
+  let a = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+  return Math.abs(a);
+}
+
+/** One point per grid of the loaded grid tiles: the vertex mean of its largest piece's outer ring. */
+export function gridLabelPoints(map: MlMap): GeoJSON.FeatureCollection {
+  const best = new Map<string, { area: number; ring: number[][]; props: Record<string, unknown> }>();
+  if (!map.getSource(GRID_TILES)) return { type: 'FeatureCollection', features: [] };
+  for (const f of map.querySourceFeatures(GRID_TILES, { sourceLayer: 'grids' })) {
+    const id = String(f.properties?.id ?? '');
+    const g = f.geometry;
+    const rings = g.type === 'Polygon' ? [g.coordinates[0]] : g.type === 'MultiPolygon' ? g.coordinates.map((p) => p[0]) : [];
+    for (const ring of rings) {
+      const area = ringArea(ring);
+      const cur = best.get(id);
+      if (!cur || area > cur.area) best.set(id, { area, ring, props: f.properties ?? {} });
+    }
+  }
+  const features: GeoJSON.Feature[] = [];
+  for (const { ring, props } of best.values()) {
+    const pts = ring.length > 1 ? ring.slice(0, -1) : ring;
+    const c = pts.reduce((a, p) => [a[0] + p[0] / pts.length, a[1] + p[1] / pts.length], [0, 0]);
+    features.push({ type: 'Feature', properties: props, geometry: { type: 'Point', coordinates: c } });
+  }
+  return { type: 'FeatureCollection', features };
 }
 
 /** Layers whose features open a popup on click, topmost first. */

@@ -565,6 +565,11 @@ async function start(): Promise<void> {
     },
   });
   handle.map = map;
+  // The tiles carry buildings from zoom 14: a narrow screen that fits the whole area starts zoomed in on its centre.
+  if (map.getZoom() < BUILDINGS_MINZOOM) {
+    const [w, s, e, n] = meta.bbox;
+    map.jumpTo({ center: meta.center ?? [(w + e) / 2, (s + n) / 2], zoom: BUILDINGS_MINZOOM });
+  }
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
   addAttributions(map, [meta.attribution]);

@@ -43,16 +43,21 @@ async function householdLeaks(log, baseUrl) {
   const leaks = [];
   const allowed = [];
   let checked = 0;
-  for (const res of log.responses) {
+  // Tiles the map cancelled (it moved on) never deliver a body: wait for each at most a few seconds, all at once.
+  const NO_BODY = Symbol('no body');
+  const bodies = await Promise.all(
+    log.responses.map((res) =>
+      res.url().startsWith(baseUrl)
+        ? Promise.race([res.body().catch(() => NO_BODY), new Promise((r) => setTimeout(() => r(NO_BODY), 5_000))])
+        : NO_BODY,
+    ),
+  );
+  for (const [i, res] of log.responses.entries()) {
     const url = res.url();
     if (!url.startsWith(baseUrl)) continue;
     const type = res.headers()['content-type'] ?? '';
-    let body;
-    try {
-      body = await res.body();
-    } catch {
-      continue; // redirects and aborted requests have no body
-    }
+    const body = bodies[i];
+    if (body === NO_BODY) continue; // redirects and aborted requests have no body
     checked += 1;
     if (/json/.test(type)) {
       let found = householdPaths(JSON.parse(body.toString('utf8')));
@@ -354,10 +359,33 @@ describe('planner view', () => {
     await b.page.waitForFunction((n) => window.__wangge.current.edits > n + 1, e2, { timeout: 10_000 });
     assert.equal(await b.page.evaluate(() => window.__wangge.current.grids.length), split.grids);
 
+    // keyboard-only drawing: the arrow keys move a crosshair, Space adds a vertex, Esc cancels
+    await b.page.click('#tool-lasso');
+    for (const k of ['ArrowLeft', 'ArrowLeft', 'Space', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'Space', 'ArrowUp', 'ArrowUp', 'Space']) await b.page.keyboard.press(k);
+    assert.equal(await b.page.evaluate(() => window.__wangge.current.activeDrawing?.vertices.length), 3, 'keyboard drawing did not add three vertices');
+    await settle(b.page);
+    assert.ok((await rendered(b.page, ['draw-fill']))['draw-fill'] > 0, 'the keyboard-drawn area is not on the map');
+    await b.page.keyboard.press('Escape');
+    assert.equal(await b.page.evaluate(() => window.__wangge.current.activeDrawing), null);
+
     // compare with the published plan, export, publish
     await b.page.selectOption('#compare-with', 'city-2026');
     await b.page.waitForFunction(() => window.__wangge.current.diff !== null, null, { timeout: 10_000 });
     assert.match(await b.page.locator('#compare').innerText(), /栋楼调整了网格|两个方案相同/);
+    // swipe comparison: a second map shows the compared plan's grids from the grid tiles, left of the divider
+    await b.page.click('#compare-swipe');
+    await b.page.waitForFunction(
+      () => {
+        const m = window.__wangge.current.swipe;
+        return m?.loaded() && m.getLayer('grid-tiles-fill') && m.queryRenderedFeatures({ layers: ['grid-tiles-fill'] }).length > 0;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    await b.page.locator('#swipe-pos').fill('40');
+    await b.page.screenshot({ path: join(SHOTS, 'planner-swipe.png') });
+    await b.page.click('#compare-swipe');
+    assert.equal(await b.page.locator('#compare-map').count(), 0);
     const [geo] = await Promise.all([b.page.waitForEvent('download'), b.page.click('#export-geojson')]);
     const fc = JSON.parse(readFileSync(await geo.path(), 'utf8'));
     assert.equal(fc.type, 'FeatureCollection');

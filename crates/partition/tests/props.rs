@@ -212,7 +212,7 @@ proptest! {
     fn heavy_and_light_communities_agree_with_brute_force(
         points in prop::collection::vec(
             (0.0..300.0f64, 0.0..300.0f64, prop_oneof![10u32..=90, 150u32..=490]),
-            2..=9,
+            2..=8,
         ),
         min in 200u32..=350,
         span in 0u32..=250,

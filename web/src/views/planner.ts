@@ -3,12 +3,13 @@
 // area) with violations shown at once, undo/redo, compare with another plan, publish, and export
 // GeoJSON and a printable PNG with grid numbers and grid workers. Household counts of every grid are
 // on the map and in the panel.
-import type { FilterSpecification, GeoJSONSource, MapMouseEvent } from 'maplibre-gl';
+import { Map as MlMap, type FilterSpecification, type GeoJSONSource, type MapMouseEvent } from 'maplibre-gl';
 import {
   ApiError,
   api,
   call,
   followJob,
+  getToken,
   type DiffAnswer,
   type EditAnswer,
   type GridEdit,
@@ -24,7 +25,8 @@ import { clicks, type Ctx, type View } from '../app';
 import { GRID_STATUS } from '../colors';
 import { Drawing } from '../draw';
 import { describeError, isMissingRoute } from '../errors';
-import { applyLayerVisibility, LAYER, SUPPRESSED, VIEW_SOURCE } from '../layers';
+import { installIcons } from '../icons';
+import { applyLayerVisibility, buildStyle, LAYER, setGridTiles, SUPPRESSED, VIEW_SOURCE } from '../layers';
 import { boundsOf, button, centroidOf, download, el, geometryContains, labelled, pointInRings, select, type Ring } from '../util';
 
 type Tool = 'select' | 'lasso' | 'merge' | 'split' | 'reassign';
@@ -78,6 +80,14 @@ export class PlannerView implements View {
   /** The language the grid labels were made in. */
   private labelLang = '';
   private readonly keys = (e: KeyboardEvent): void => this.onKey(e);
+  /** The swipe comparison: a second map of the compared plan's grid tiles over the left part of the map. */
+  swipe: MlMap | null = null;
+  swipePos = 50;
+  private swipeBox: HTMLElement | null = null;
+  private readonly syncSwipe = (): void => {
+    const m = this.ctx.map;
+    this.swipe?.jumpTo({ center: m.getCenter(), zoom: m.getZoom(), bearing: m.getBearing(), pitch: m.getPitch() });
+  };
 
   async mount(ctx: Ctx): Promise<void> {
     this.ctx = ctx;
@@ -103,6 +113,7 @@ export class PlannerView implements View {
   }
 
   unmount(): void {
+    this.closeSwipe();
     window.removeEventListener('keydown', this.keys);
     this.drawing?.cancel();
     clicks.taken = false;
@@ -209,16 +220,23 @@ export class PlannerView implements View {
       const cur = this.ctx.activePlan();
       if (cur?.name !== this.plan.name || cur.version !== this.plan.version) this.ctx.setActivePlan({ name: this.plan.name, version: this.plan.version });
     }
+    // Tiles cut grids at tile edges, and a label per piece would repeat: the labels come from GeoJSON here.
     SUPPRESSED.clear();
-    if (!active) for (const id of [LAYER.gridTileFill, LAYER.gridTileLine, LAYER.gridTileLabel]) SUPPRESSED.add(id);
+    SUPPRESSED.add(LAYER.gridTileLabel);
+    if (!active) for (const id of [LAYER.gridTileFill, LAYER.gridTileLine]) SUPPRESSED.add(id);
     applyLayerVisibility(map);
-    const features = this.communityGrids()
-      .filter((g) => !active || g.status === 'violation')
-      .map((g) => ({
-        type: 'Feature' as const,
-        geometry: g.geometry,
-        properties: { id: g.id, households: g.households, status: g.status, label: active ? '' : `${g.id.slice(-3)}\n${t.householdsCount(g.households)}` },
-      }));
+    const features = this.communityGrids().map((g) => ({
+      type: 'Feature' as const,
+      geometry: g.geometry,
+      properties: {
+        id: g.id,
+        households: g.households,
+        status: g.status,
+        // over the grid tiles of the active plan only red grids are filled, every grid is labelled
+        labelOnly: active && g.status !== 'violation',
+        label: `${g.id.slice(-3)}\n${t.householdsCount(g.households)}`,
+      },
+    }));
     map.getSource<GeoJSONSource>(VIEW_SOURCE.grids)?.setData({ type: 'FeatureCollection', features });
   }
 
@@ -367,6 +385,10 @@ export class PlannerView implements View {
 
   async compare(other: string): Promise<void> {
     this.compareWith = other;
+    if (this.swipe) {
+      this.closeSwipe();
+      if (other) this.openSwipe();
+    }
     if (!this.plan || !other) {
       this.diff = null;
       this.ctx.map.setFilter(LAYER.moved, ['in', ['get', 'id'], ['literal', []]]);
@@ -381,6 +403,60 @@ export class PlannerView implements View {
       this.ctx.fail(err);
     }
     this.render();
+  }
+
+  /**
+   * Swipe comparison: a second map, the same size and camera as the main one, shows the compared
+   * plan's grids (the server's grid tiles with `?plan=`) and is clipped to the left of the divider.
+   */
+  openSwipe(): void {
+    this.closeSwipe();
+    const other = this.plans.find((p) => p.name === this.compareWith);
+    const main = this.ctx.map;
+    const host = main.getContainer();
+    if (!other || !host.parentElement) return;
+    const box = el('div', 'swipe-map', undefined, { id: 'compare-map', 'aria-hidden': 'true' });
+    host.after(box);
+    this.swipeBox = box;
+    const map = new MlMap({
+      container: box,
+      style: buildStyle(window.location.href),
+      center: main.getCenter(),
+      zoom: main.getZoom(),
+      bearing: main.getBearing(),
+      pitch: main.getPitch(),
+      interactive: false,
+      attributionControl: false,
+      fadeDuration: 0,
+      localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Zen Hei', 'PingFang SC', 'Microsoft YaHei', sans-serif",
+      transformRequest: (url) => {
+        const token = getToken();
+        return token && url.startsWith(window.location.origin) && url.includes('/tiles/') ? { url, headers: { Authorization: `Bearer ${token}` } } : { url };
+      },
+    });
+    this.swipe = map;
+    map.on('load', () => {
+      installIcons(map);
+      setGridTiles(map, other.name, other.version, this.ctx.t().householdsUnit, false);
+    });
+    main.on('move', this.syncSwipe);
+    this.placeSwipe();
+    this.render();
+  }
+
+  closeSwipe(): void {
+    if (!this.swipe) return;
+    this.ctx.map.off('move', this.syncSwipe);
+    this.swipe.remove();
+    this.swipe = null;
+    this.swipeBox?.remove();
+    this.swipeBox = null;
+    if (this.ctx) this.render();
+  }
+
+  private placeSwipe(): void {
+    if (this.swipeBox) this.swipeBox.style.clipPath = `inset(0 ${100 - this.swipePos}% 0 0)`;
+    this.swipeBox?.style.setProperty('--swipe', `${this.swipePos}%`);
   }
 
   // ---- tools ---------------------------------------------------------------------------------------
@@ -741,6 +817,24 @@ export class PlannerView implements View {
     );
     others.addEventListener('change', () => void this.compare(others.value));
     cmp.append(labelled(t.compareWith, others));
+    if (this.compareWith) {
+      const row = el('div', 'row');
+      row.append(
+        button(this.swipe ? t.swipeClose : t.swipeCompare, () => (this.swipe ? this.closeSwipe() : this.openSwipe()), {
+          id: 'compare-swipe',
+          'aria-pressed': String(this.swipe !== null),
+        }),
+      );
+      if (this.swipe) {
+        const range = el('input', undefined, undefined, { type: 'range', id: 'swipe-pos', min: '5', max: '95', value: String(this.swipePos), 'aria-label': t.swipePosition });
+        range.addEventListener('input', () => {
+          this.swipePos = Number(range.value);
+          this.placeSwipe();
+        });
+        row.append(labelled(`${t.swipePosition}: ◀ ${this.compareWith} | ${this.plan.name} ▶`, range));
+      }
+      cmp.append(row);
+    }
     if (this.diff) {
       const moved = this.diff.moved ?? [];
       const b = this.diff.buildings_moved ?? moved.length;

@@ -290,6 +290,8 @@ fn category(s: &AppState, id: Option<&str>) -> Result<Option<String>, ApiError> 
 async fn coverage(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _leader: crate::auth::LeaderUser,
     ApiQuery(q): ApiQuery<CoverageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Leader)?;
@@ -331,6 +333,8 @@ pub struct UncoveredQuery {
 async fn uncovered(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _leader: crate::auth::LeaderUser,
     ApiQuery(q): ApiQuery<UncoveredQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Leader)?;
@@ -363,7 +367,7 @@ async fn uncovered(
         .collect();
     let households: u64 = rows.iter().map(|(h, _)| u64::from(*h)).sum();
     let total = rows.len();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     rows.truncate(limit);
     Ok(Json(json!({
         "category": cat, "threshold_m": threshold, "households": households, "buildings": total,
@@ -387,6 +391,8 @@ pub struct SitesQuery {
 async fn sites(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _leader: crate::auth::LeaderUser,
     ApiQuery(q): ApiQuery<SitesQuery>,
 ) -> Result<Json<FeatureCollection>, ApiError> {
     caller.require(Role::Leader)?;

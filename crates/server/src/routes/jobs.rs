@@ -22,7 +22,10 @@ use wangge_store::{JobRecord, JobStatus, Role};
 
 /// The job routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(start, list)).routes(routes!(one, cancel)).routes(routes!(events))
+    OpenApiRouter::new()
+        .routes(routes!(start_job, list_jobs))
+        .routes(routes!(job, cancel_job))
+        .routes(routes!(job_events))
 }
 
 fn bad_field(field: &str, reason: impl std::fmt::Display) -> ApiError {
@@ -138,9 +141,11 @@ async fn work_of(s: &AppState, req: JobRequest) -> Result<Work, ApiError> {
     responses((status = 202, description = "The job, running: `{id, kind, params, status, progress, message, result, author, created_at, finished_at}` (planner)"),
         (status = 400, description = "Malformed JSON"), (status = 401, description = "Not signed in"), (status = 403, description = "Not a planner"),
         (status = 422, description = "An unknown kind or field, a bad quota, an unknown community or street, a plan that is not a draft")))]
-async fn start(
+async fn start_job(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = caller.require(Role::Planner)?;
@@ -156,7 +161,7 @@ async fn start(
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
     responses((status = 200, description = "`{jobs: [...]}`, newest first (leader, planner)"), (status = 401, description = "Not signed in"),
         (status = 403, description = "A resident")))]
-async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn list_jobs(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Leader)?;
     let jobs = s.store.jobs().await?;
     Ok(Json(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })))
@@ -178,7 +183,7 @@ async fn load(s: &AppState, id: &str) -> Result<JobRecord, ApiError> {
     responses((status = 200, description = "The job: status, progress, message, result summary (leader, planner)"),
         (status = 400, description = "Not a job id"), (status = 401, description = "Not signed in"), (status = 403, description = "A resident"),
         (status = 404, description = "No such job")))]
-async fn one(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn job(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Leader)?;
     Ok(Json(job_json(&load(&s, &id).await?)))
 }
@@ -187,7 +192,7 @@ async fn one(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) 
     responses((status = 202, description = "The job is asked to stop; it ends `cancelled` (planner)"),
         (status = 400, description = "Not a job id"), (status = 401, description = "Not signed in"), (status = 403, description = "Not a planner"),
         (status = 404, description = "No such job"), (status = 409, description = "The job already ended, with `current`")))]
-async fn cancel(
+async fn cancel_job(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -228,7 +233,7 @@ enum Feed {
     responses((status = 200, description = "Server-Sent Events: `progress` events `{id, status, progress, message}`, then one of `done` (with `result`), `failed`, `cancelled`, and the stream ends (leader, planner)", content_type = "text/event-stream"),
         (status = 400, description = "Not a job id"), (status = 401, description = "Not signed in"), (status = 403, description = "A resident"),
         (status = 404, description = "No such job")))]
-async fn events(
+async fn job_events(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

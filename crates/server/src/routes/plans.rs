@@ -29,13 +29,13 @@ use wangge_store::Role;
 /// The plan routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list))
-        .routes(routes!(one))
+        .routes(routes!(list_plans))
+        .routes(routes!(plan))
         .routes(routes!(grids))
         .routes(routes!(assignment))
         .routes(routes!(diff))
         .routes(routes!(copy))
-        .routes(routes!(edit_plan, history))
+        .routes(routes!(edit_plan, plan_history))
         .routes(routes!(undo))
         .routes(routes!(redo))
         .routes(routes!(publish))
@@ -96,7 +96,7 @@ fn quota_status(p: &PlanRecord, households: u64) -> &'static str {
 #[utoipa::path(get, path = "/api/v1/plans", tag = "plans", security((), ("bearer" = [])),
     responses((status = 200, description = "Every plan by name: status (draft, active, retired), version, quota, created_at; metrics for leaders and planners"),
         (status = 401, description = "A wrong or expired token")))]
-async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn list_plans(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let plans = s.store.plans().await?;
     let hh = caller.sees_households();
     Ok(Json(json!({ "plans": plans.iter().map(|p| header(p, hh)).collect::<Vec<_>>() })))
@@ -105,7 +105,7 @@ async fn list(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, 
 #[utoipa::path(get, path = "/api/v1/plans/{name}", tag = "plans", params(("name" = String, Path, description = "Plan name")), security((), ("bearer" = [])),
     responses((status = 200, description = "The plan: status, version, quota, metrics, its grids (households for leaders and planners)"),
         (status = 401, description = "A wrong or expired token"), (status = 404, description = "No such plan")))]
-async fn one(State(s): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn plan(State(s): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     let p = load(&s, &name).await?;
     Ok(Json(summary(&p, caller.sees_households())))
 }
@@ -513,6 +513,8 @@ async fn commit(
 async fn edit_plan(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiQuery(q): ApiQuery<EditQuery>,
     ApiJson(body): ApiJson<EditBody>,
@@ -546,7 +548,11 @@ async fn edit_plan(
 #[utoipa::path(get, path = "/api/v1/plans/{name}/edits", tag = "plans", params(("name" = String, Path, description = "Plan name")), security(("bearer" = [])),
     responses((status = 200, description = "`{plan, version, edits: [{seq, at, author, op, edit, changes, changed_grids, of}], can_undo, can_redo}`, oldest first (leader, planner)"),
         (status = 401, description = "Not signed in"), (status = 403, description = "A resident"), (status = 404, description = "No such plan")))]
-async fn history(State(s): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn plan_history(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Leader)?;
     let p = load(&s, &name).await?;
     let edits = s.store.plan_edits(&name).await?;
@@ -652,6 +658,8 @@ async fn undo_redo(
 async fn undo(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -665,6 +673,8 @@ async fn undo(
 async fn redo(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -678,6 +688,8 @@ async fn redo(
 async fn publish(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -720,6 +732,8 @@ fn plan_name(field: &str, name: &str) -> Result<(), ApiError> {
 async fn copy(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<CopyBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {

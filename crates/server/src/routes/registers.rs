@@ -56,6 +56,8 @@ pub struct HouseholdsBody {
 async fn set_households(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HouseholdsBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -148,6 +150,8 @@ fn facility_json(f: &Facility, e: &AuditEntry) -> Value {
 async fn add_facility(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     ApiQuery(q): ApiQuery<PointCoords>,
     ApiJson(body): ApiJson<FacilityBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -178,6 +182,8 @@ async fn add_facility(
 async fn put_facility(
     State(s): State<AppState>,
     caller: Caller,
+    // Checked before the query and body are read: a caller without the role gets 401/403 first.
+    _planner: crate::auth::PlannerUser,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<PointCoords>,
     ApiJson(body): ApiJson<FacilityBody>,

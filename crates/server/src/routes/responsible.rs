@@ -26,7 +26,10 @@ use wangge_store::{GridWorker, Role, WorkerSet};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(responsible)).routes(routes!(workers, set_workers)).routes(routes!(history))
+    OpenApiRouter::new()
+        .routes(routes!(responsible))
+        .routes(routes!(workers, set_workers))
+        .routes(routes!(workers_history))
 }
 
 /// Query of `GET /api/v1/responsible` (numbers are parsed by hand to name the bad one).
@@ -130,7 +133,7 @@ async fn workers(State(s): State<AppState>, Path(id): Path<String>) -> Result<Js
 
 #[utoipa::path(get, path = "/api/v1/grids/{id}/workers/history", tag = "grids", params(("id" = String, Path, description = "Grid id")), security(("bearer" = [])),
     responses((status = 200, description = "Every set, oldest first (leader, planner)"), (status = 401, description = "Not signed in"), (status = 403, description = "A resident")))]
-async fn history(
+async fn workers_history(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
