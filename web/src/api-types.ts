@@ -201,7 +201,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["history_get_grids_id_workers_history"];
+        get: operations["workers_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -233,9 +233,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list_get_jobs"];
+        get: operations["list_jobs"];
         put?: never;
-        post: operations["start"];
+        post: operations["start_job"];
         delete?: never;
         options?: never;
         head?: never;
@@ -249,10 +249,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["one_get_jobs_id_"];
+        get: operations["job"];
         put?: never;
         post?: never;
-        delete: operations["cancel"];
+        delete: operations["cancel_job"];
         options?: never;
         head?: never;
         patch?: never;
@@ -265,7 +265,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["events"];
+        get: operations["job_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -393,7 +393,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list_get_plans"];
+        get: operations["list_plans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -409,7 +409,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["one_get_plans_name_"];
+        get: operations["plan"];
         put?: never;
         post?: never;
         delete?: never;
@@ -473,7 +473,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["history_get_plans_name_edits"];
+        get: operations["plan_history"];
         put?: never;
         post: operations["edit_plan"];
         delete?: never;
@@ -1395,7 +1395,7 @@ export interface operations {
             };
         };
     };
-    history_get_grids_id_workers_history: {
+    workers_history: {
         parameters: {
             query?: never;
             header?: never;
@@ -1475,7 +1475,7 @@ export interface operations {
             };
         };
     };
-    list_get_jobs: {
+    list_jobs: {
         parameters: {
             query?: never;
             header?: never;
@@ -1504,7 +1504,7 @@ export interface operations {
             };
         };
     };
-    start: {
+    start_job: {
         parameters: {
             query?: never;
             header?: never;
@@ -1549,7 +1549,7 @@ export interface operations {
             };
         };
     };
-    one_get_jobs_id_: {
+    job: {
         parameters: {
             query?: never;
             header?: never;
@@ -1592,7 +1592,7 @@ export interface operations {
             };
         };
     };
-    cancel: {
+    cancel_job: {
         parameters: {
             query?: never;
             header?: never;
@@ -1641,7 +1641,7 @@ export interface operations {
             };
         };
     };
-    events: {
+    job_events: {
         parameters: {
             query?: never;
             header?: never;
@@ -1891,7 +1891,7 @@ export interface operations {
             };
         };
     };
-    list_get_plans: {
+    list_plans: {
         parameters: {
             query?: never;
             header?: never;
@@ -1914,7 +1914,7 @@ export interface operations {
             };
         };
     };
-    one_get_plans_name_: {
+    plan: {
         parameters: {
             query?: never;
             header?: never;
@@ -2080,7 +2080,7 @@ export interface operations {
             };
         };
     };
-    history_get_plans_name_edits: {
+    plan_history: {
         parameters: {
             query?: never;
             header?: never;
