@@ -5,11 +5,12 @@
 //! PostGIS needs `WANGGE_TEST_PG_URL` (see `scripts/pg-cluster.sh`); without it the test fails.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::serve;
 use geo::{LineString, MultiPolygon, Polygon};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use wangge_core::plan::{PlanRecord, PlanStatus};
 use wangge_core::*;
@@ -109,34 +110,6 @@ fn fill(url: &str) {
         };
         store.save_plan(&plan).await.unwrap();
     });
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--web", "/nonexistent-web-dir"])
-        .env("DATABASE_URL", db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting wangge serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("reading the ready line");
-    let base =
-        line.trim().strip_prefix("wangge listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
-    Server { child, base }
 }
 
 fn call(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {

@@ -1,36 +1,11 @@
 //! `wangge serve` as a real process: health, GeoJSON by bbox, coordinate systems, errors.
 
+mod common;
+
+use common::serve;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use wangge_testkit::geodata;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(db: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--web", "/nonexistent-web-dir"])
-        .env("DATABASE_URL", db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting wangge serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("reading the ready line");
-    let base =
-        line.trim().strip_prefix("wangge listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
-    Server { child, base }
-}
 
 fn get(url: &str) -> (u16, serde_json::Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
@@ -65,7 +40,7 @@ fn the_server_answers_health_and_layers_by_bbox() {
         .output()
         .expect("import");
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let s = start(&db);
+    let s = serve(&db);
 
     let (code, body) = get(&format!("{}/healthz", s.base));
     assert_eq!((code, body["status"].as_str()), (200, Some("ok")));
