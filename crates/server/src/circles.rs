@@ -1,7 +1,6 @@
 //! The walking network of the served model, built once per atlas snapshot: nearest services with
 //! routes and isochrones answer from memory.
 
-use std::sync::Arc;
 use wangge_circles::{FacilitySet, Network, NetworkOptions, WalkProfile};
 use wangge_core::{Atlas, Catalogue};
 
@@ -12,13 +11,11 @@ pub struct Engine {
     pub ready: Result<(Network, FacilitySet), String>,
     /// Walking speed (the standard profile).
     pub profile: WalkProfile,
-    /// The catalogue the facilities were placed with.
-    pub catalogue: Arc<Catalogue>,
 }
 
 impl Engine {
     /// Builds the graph from the atlas' ways and places every catalogued facility.
-    pub fn build(atlas: &Atlas, catalogue: &Arc<Catalogue>) -> Self {
+    pub fn build(atlas: &Atlas, catalogue: &Catalogue) -> Self {
         let ready = Network::from_layers(atlas.layers(), &NetworkOptions::default())
             .map_err(|e| e.to_string())
             .and_then(|net| {
@@ -29,6 +26,6 @@ impl Engine {
         if let Err(e) = &ready {
             tracing::warn!("no walking network: {e}");
         }
-        Self { ready, profile: WalkProfile::default(), catalogue: catalogue.clone() }
+        Self { ready, profile: WalkProfile::default() }
     }
 }

@@ -8,7 +8,6 @@
 //!   within its walking threshold, most households first.
 //! - `GET /api/v1/sites?[category=]` (leader, planner): stored siting suggestions.
 
-use crate::auth::Caller;
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -21,7 +20,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use wangge_circles::{CirclesError, IsochroneOptions, ServiceQuery};
 use wangge_core::chinacoords::CoordSystem;
 use wangge_core::features;
-use wangge_store::{CoverageLevel, Role};
+use wangge_store::CoverageLevel;
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -289,12 +288,9 @@ fn category(s: &AppState, id: Option<&str>) -> Result<Option<String>, ApiError> 
         (status = 400, description = "Unknown level or category"), (status = 401, description = "Not signed in"), (status = 403, description = "Residents see the heatmap, not the tables")))]
 async fn coverage(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
     _leader: crate::auth::LeaderUser,
     ApiQuery(q): ApiQuery<CoverageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Leader)?;
     let lvl = level(q.level.as_deref())?;
     let cat = category(&s, q.category.as_deref())?;
     let meta = s.store.circles_run().await?;
@@ -332,12 +328,9 @@ pub struct UncoveredQuery {
         (status = 400, description = "Missing or unknown category, bad limit"), (status = 401, description = "Not signed in"), (status = 403, description = "Leaders and planners only")))]
 async fn uncovered(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
     _leader: crate::auth::LeaderUser,
     ApiQuery(q): ApiQuery<UncoveredQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Leader)?;
     let cat = category(&s, q.category.as_deref())?
         .ok_or_else(|| ApiError::BadParam { param: "category", reason: "is required".into() })?;
     let limit = match q.limit {
@@ -390,12 +383,9 @@ pub struct SitesQuery {
         (status = 400, description = "Unknown category or coords"), (status = 401, description = "Not signed in"), (status = 403, description = "Leaders and planners only")))]
 async fn sites(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
     _leader: crate::auth::LeaderUser,
     ApiQuery(q): ApiQuery<SitesQuery>,
 ) -> Result<Json<FeatureCollection>, ApiError> {
-    caller.require(Role::Leader)?;
     let sys = super::coords(q.coords.as_deref())?;
     let cat = category(&s, q.category.as_deref())?;
     let sites = s.store.sites(cat.as_deref()).await?;

@@ -59,9 +59,8 @@ async fn building(
     let privacy = if caller.sees_households() { HouseholdPrivacy::Show } else { HouseholdPrivacy::Hide };
     let mut f = features::building(b, sys, privacy);
     if let Some(plan) = s.active_plan().await? {
-        let grids: Vec<&str> =
-            plan.assignments.iter().filter(|a| a.building == id).map(|a| a.grid.as_str()).collect::<Vec<_>>();
-        let mut grids = grids;
+        let mut grids: Vec<&str> =
+            plan.assignments.iter().filter(|a| a.building == id).map(|a| a.grid.as_str()).collect();
         grids.dedup();
         let props = f.properties.get_or_insert_default();
         props.insert("plan".into(), json!(plan.name));

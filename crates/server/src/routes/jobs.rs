@@ -143,12 +143,9 @@ async fn work_of(s: &AppState, req: JobRequest) -> Result<Work, ApiError> {
         (status = 422, description = "An unknown kind or field, a bad quota, an unknown community or street, a plan that is not a draft")))]
 async fn start_job(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = caller.require(Role::Planner)?;
     let req: JobRequest = serde_json::from_value(body.clone()).map_err(|e| {
         let field = if body.get("kind").is_none() { "kind" } else { "job" };
         bad_field(field, format!("{e} (kinds: partition, circles)"))

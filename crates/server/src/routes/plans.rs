@@ -512,14 +512,11 @@ async fn commit(
         (status = 422, description = "A bad edit: unknown grid or building, a self-intersecting or empty drawn polygon, a line that does not cut, naming the field")))]
 async fn edit_plan(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiQuery(q): ApiQuery<EditQuery>,
     ApiJson(body): ApiJson<EditBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.require(Role::Planner)?;
     let sys = super::coords(q.coords.as_deref())?;
     let edit = parse_edit(body.edit, sys)?;
     let p = writable(&s, &name, body.version).await?;
@@ -613,12 +610,11 @@ pub struct VersionBody {
 
 async fn undo_redo(
     s: &AppState,
-    caller: &Caller,
+    user: &wangge_store::User,
     name: &str,
     version: i64,
     backwards: bool,
 ) -> Result<Value, ApiError> {
-    let user = caller.require(Role::Planner)?;
     let p = writable(s, name, version).await?;
     let edits = s.store.plan_edits(name).await?;
     let (undo, redo) = stacks(&edits);
@@ -657,13 +653,11 @@ async fn undo_redo(
         (status = 409, description = "A stale version, not a draft, or nothing to undo, with `current`"), (status = 422, description = "A bad body")))]
 async fn undo(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(undo_redo(&s, &caller, &name, body.version, true).await?))
+    Ok(Json(undo_redo(&s, &user, &name, body.version, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{name}/redo", tag = "plans", params(("name" = String, Path, description = "Plan name")), request_body = VersionBody, security(("bearer" = [])),
@@ -672,13 +666,11 @@ async fn undo(
         (status = 409, description = "A stale version, not a draft, or nothing to redo, with `current`"), (status = 422, description = "A bad body")))]
 async fn redo(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(undo_redo(&s, &caller, &name, body.version, false).await?))
+    Ok(Json(undo_redo(&s, &user, &name, body.version, false).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{name}/publish", tag = "plans", params(("name" = String, Path, description = "Plan name")), request_body = VersionBody, security(("bearer" = [])),
@@ -687,13 +679,10 @@ async fn redo(
         (status = 409, description = "A stale version or not a draft, with `current`"), (status = 422, description = "A bad body")))]
 async fn publish(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(_user): crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Role::Planner)?;
     writable(&s, &name, body.version).await?;
     let previous = s.store.active_plan().await?;
     s.store.activate_plan(&name).await?;
@@ -731,13 +720,10 @@ fn plan_name(field: &str, name: &str) -> Result<(), ApiError> {
         (status = 409, description = "A plan of that name exists, with `current`"), (status = 422, description = "A bad name")))]
 async fn copy(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(_user): crate::auth::PlannerUser,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<CopyBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Role::Planner)?;
     plan_name("to", &body.to)?;
     let mut p = load(&s, &name).await?;
     if s.store.load_plan(&body.to).await?.is_some() {

@@ -55,13 +55,10 @@ pub struct HouseholdsBody {
         (status = 404, description = "No such building"), (status = 422, description = "`households` missing, negative, not a whole number or too large")))]
 async fn set_households(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HouseholdsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.require(Role::Planner)?;
     let entry = s.store.set_building_households(&id, body.households, &user.name).await?;
     reload(&s).await?;
     let atlas = s.atlas();
@@ -149,13 +146,10 @@ fn facility_json(f: &Facility, e: &AuditEntry) -> Value {
         (status = 409, description = "A facility with this id exists"), (status = 422, description = "An unknown category, a bad lon/lat, a missing field")))]
 async fn add_facility(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     ApiQuery(q): ApiQuery<PointCoords>,
     ApiJson(body): ApiJson<FacilityBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = caller.require(Role::Planner)?;
     let id = match &body.id {
         Some(id) if id.trim().is_empty() || id.len() > 200 => return Err(bad_field("id", "1 to 200 characters")),
         Some(id) => id.clone(),
@@ -181,14 +175,11 @@ async fn add_facility(
         (status = 404, description = "No such facility"), (status = 422, description = "An unknown category, a bad lon/lat, an `id` other than the path's")))]
 async fn put_facility(
     State(s): State<AppState>,
-    caller: Caller,
-    // Checked before the query and body are read: a caller without the role gets 401/403 first.
-    _planner: crate::auth::PlannerUser,
+    crate::auth::PlannerUser(user): crate::auth::PlannerUser,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<PointCoords>,
     ApiJson(body): ApiJson<FacilityBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.require(Role::Planner)?;
     if body.id.as_ref().is_some_and(|b| *b != id) {
         return Err(bad_field("id", "differs from the id in the path"));
     }
