@@ -5,6 +5,10 @@
 //! Run: `cargo bench -p wangge-benches --bench tiles`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+/// The allocator of the `wangge` binary, so these figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -108,6 +112,26 @@ fn helsinki_bench(c: &mut Criterion) {
     g.bench_function("z14_16_buildings", |b| b.iter(|| black_box(encode_all(&s, &tiles, &[LayerName::Buildings]))));
     g.throughput(Throughput::Elements(1));
     g.bench_function("source_build", |b| b.iter(|| black_box(source(&a))));
+    g.finish();
+
+    // What the HTTP load benchmark asks for uncached (benches/load/run.sh): the buildings+basemap
+    // composite for an anonymous caller, every tile over the buildings at z12-z16, through the
+    // tile service with its cache off (encoding and ETag of every layer, then the composite).
+    let svc = TileService::new(s.clone(), CacheOptions::OFF);
+    let parts = [(LayerName::Buildings, None), (LayerName::Basemap, None)];
+    let over = s.layer_bounds(LayerName::Buildings, None).unwrap();
+    let mut g = c.benchmark_group("tiles_helsinki_composite_uncached");
+    g.sample_size(20);
+    for z in 12..=16u8 {
+        let (xs, ys) = TileId::range(&over, z);
+        let list: Vec<TileId> = xs.flat_map(|x| ys.clone().map(move |y| TileId { z, x, y })).collect();
+        g.throughput(Throughput::Elements(list.len() as u64));
+        g.bench_function(format!("z{z}"), |b| {
+            b.iter(|| {
+                list.iter().map(|t| svc.composite(&parts, *t, Audience::Public).unwrap().bytes.len()).sum::<usize>()
+            })
+        });
+    }
     g.finish();
 }
 

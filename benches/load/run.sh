@@ -16,7 +16,8 @@
 #   SKIP_SYNTH=1 benches/load/run.sh           # no synthetic-city size check
 #
 # Environment: WANGGE_BIN (default: build release into $CARGO_TARGET_DIR), DURATION (10s), RUNS (3),
-# CONNECTIONS (16), THREADS (2), ZOOMS ("12 13 14 15 16"), SYNTH_BUILDINGS (200000), KEEP_DIR=1 to keep the work folder.
+# CONNECTIONS (16), THREADS (2), ZOOMS ("12 13 14 15 16"), SYNTH_BUILDINGS (200000), KEEP_DIR=1 to keep the work folder,
+# PARTS ("uncached cached api synth": which of the runs above to make).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +29,9 @@ CONNECTIONS="${CONNECTIONS:-16}"
 THREADS="${THREADS:-2}"
 ZOOMS="${ZOOMS:-12 13 14 15 16}"
 SYNTH_BUILDINGS="${SYNTH_BUILDINGS:-200000}"
+PARTS="${PARTS:-uncached cached api synth}"
+[[ -n "${SKIP_SYNTH:-}" ]] && PARTS="${PARTS//synth/}"
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 LAYERS="buildings,basemap"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/wangge-load.XXXXXX")"
 SERVER_PID=""
@@ -123,32 +127,37 @@ for z in $ZOOMS; do
   echo "z$z: $n tiles" >>"$WORK/tiles.txt"
 done
 echo "tiles per zoom: $(paste -sd' ' "$WORK/tiles.txt" | sed 's/ tiles//g')" | tee -a "$WORK/summary.txt"
-echo "-- $LAYERS, uncached (every request encodes; no gzip)" | tee -a "$WORK/summary.txt"
-for z in $ZOOMS; do
-  bench "uncached z$z" "$WORK/tiles-z$z.txt"
-done
+if part uncached; then
+  echo "-- $LAYERS, uncached (every request encodes; no gzip)" | tee -a "$WORK/summary.txt"
+  for z in $ZOOMS; do
+    bench "uncached z$z" "$WORK/tiles-z$z.txt"
+  done
+fi
 stop_server
 
 # --- 2. cached with gzip, 3. nearest / responsible ---------------------------------------------
-log "Helsinki sample, tile cache on"
-start_server "$WORK/cached" "${common[@]}"
-echo "-- $LAYERS, cached, Accept-Encoding: gzip (compressed once)" | tee -a "$WORK/summary.txt"
-for z in $ZOOMS; do
-  # Warm the cache (and its gzip copies) with one pass over the list.
-  while read -r p; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$BASE$p"; done <"$WORK/tiles-z$z.txt"
-  bench "cached+gzip z$z" "$WORK/tiles-z$z.txt" -H "Accept-Encoding: gzip"
-done
-sample_path="$(head -1 "$WORK/tiles-z16.txt" 2>/dev/null || true)"
-if [[ -n "$sample_path" ]]; then
-  enc="$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$BASE$sample_path" | tr -d '\r' | grep -i '^content-encoding:' || true)"
-  echo "check: $sample_path with Accept-Encoding: gzip -> ${enc:-no Content-Encoding (empty tile?)}" | tee -a "$WORK/summary.txt"
+if part cached || part api; then
+  log "Helsinki sample, tile cache on"
+  start_server "$WORK/cached" "${common[@]}"
 fi
-
-api_bench "Helsinki"
+if part cached; then
+  echo "-- $LAYERS, cached, Accept-Encoding: gzip (compressed once)" | tee -a "$WORK/summary.txt"
+  for z in $ZOOMS; do
+    # Warm the cache (and its gzip copies) with one pass over the list.
+    while read -r p; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "$BASE$p"; done <"$WORK/tiles-z$z.txt"
+    bench "cached+gzip z$z" "$WORK/tiles-z$z.txt" -H "Accept-Encoding: gzip"
+  done
+  sample_path="$(head -1 "$WORK/tiles-z16.txt" 2>/dev/null || true)"
+  if [[ -n "$sample_path" ]]; then
+    enc="$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$BASE$sample_path" | tr -d '\r' | grep -i '^content-encoding:' || true)"
+    echo "check: $sample_path with Accept-Encoding: gzip -> ${enc:-no Content-Encoding (empty tile?)}" | tee -a "$WORK/summary.txt"
+  fi
+fi
+part api && api_bench "Helsinki"
 stop_server
 
 # --- 4. synthetic city, zoomed out -------------------------------------------------------------
-if [[ -z "${SKIP_SYNTH:-}" ]]; then
+if part synth; then
   log "synthetic city of $SYNTH_BUILDINGS buildings: generate, import, serve"
   SYN="$WORK/synth"
   "$WANGGE_BIN" synth --buildings "$SYNTH_BUILDINGS" --out "$SYN" >"$WORK/synth.log" 2>&1
@@ -158,7 +167,7 @@ if [[ -z "${SKIP_SYNTH:-}" ]]; then
   echo "-- synthetic city ($SYNTH_BUILDINGS buildings), signed-in audience, every tile at z10-z12" | tee -a "$WORK/summary.txt"
   python3 "$HERE/loadlib.py" sizes "$BASE" 10 12 500 | tee -a "$WORK/summary.txt" || true
   # The synthetic city has communities and streets, so "who is responsible here" answers there.
-  api_bench "synthetic"
+  part api && api_bench "synthetic"
   stop_server
 fi
 

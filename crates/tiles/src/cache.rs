@@ -53,8 +53,30 @@ impl EncodedTile {
     /// Wraps bytes and computes the ETag.
     pub fn new(bytes: Vec<u8>) -> Self {
         let d = Sha256::digest(&bytes);
-        let hex: String = d[..16].iter().map(|b| format!("{b:02x}")).collect();
-        Self { bytes: bytes.into(), etag: format!("\"{hex}\"").into(), gzip: Arc::default() }
+        Self::with_digest(bytes, &d)
+    }
+
+    /// A composite tile: the concatenation of parts whose ETags are `parts`. Its tag is derived
+    /// from theirs (they determine the bytes), without a second pass over the bytes.
+    pub fn composed(bytes: Vec<u8>, parts: &[&Arc<str>]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"composite");
+        for t in parts {
+            h.update(b",");
+            h.update(t.as_bytes());
+        }
+        Self::with_digest(bytes, &h.finalize())
+    }
+
+    fn with_digest(bytes: Vec<u8>, d: &[u8]) -> Self {
+        use std::fmt::Write as _;
+        let mut tag = String::with_capacity(34);
+        tag.push('"');
+        for b in &d[..16] {
+            let _ = write!(tag, "{b:02x}");
+        }
+        tag.push('"');
+        Self { bytes: bytes.into(), etag: tag.into(), gzip: Arc::default() }
     }
 
     /// The tile compressed with gzip (RFC 1952), made on the first call and shared by every clone

@@ -2,13 +2,15 @@
 //! snapping, orientation, attributes by audience, and geozero's MVT writer.
 
 use crate::TileError;
-use crate::attrs::{AttrValue, Audience, is_private_key};
-use crate::geom::{self, Clip, P, Q};
+use crate::attrs::{AttrValue, Audience};
+use crate::geom::{self, Clip, DpBuffers, P, Parts, Q};
 use crate::layer::{FeatureLayer, Geom};
+use crate::packed::{Kind, Packed};
 use crate::tilemath::{BUFFER, EXTENT, HALF_WORLD, MercBox, PixelTransform, TileId};
-use geozero::ToMvt;
-use geozero::mvt::{TagsBuilder, TileValue, tile};
+use geozero::mvt::{Message, tile};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Simplification tolerance in tile pixels (one pixel of the tile's 4096 grid).
 pub(crate) const SIMPLIFY_PX: f64 = 1.0;
@@ -26,57 +28,193 @@ pub(crate) fn feature_id(key: &str) -> u64 {
     h & ((1u64 << 53) - 1)
 }
 
-/// Builds one MVT layer.
-pub(crate) struct LayerWriter {
-    name: &'static str,
-    features: Vec<tile::Feature>,
-    tags: TagsBuilder,
+/// The geometry commands of one feature (MVT 2.1 §4.3: command integers and zigzag-encoded
+/// deltas from a cursor that runs on across the feature's parts), written straight from snapped
+/// pixels. The protobuf around them is geozero's.
+#[derive(Debug, Default)]
+pub(crate) struct Commands {
+    buf: Vec<u32>,
+    cursor: Q,
 }
 
-impl LayerWriter {
-    pub fn new(name: &'static str) -> Self {
-        Self { name, features: Vec::new(), tags: TagsBuilder::new() }
+const MOVE_TO: u32 = 1;
+const LINE_TO: u32 = 2;
+const CLOSE_PATH: u32 = 7;
+
+impl Commands {
+    /// Starts a new feature.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.cursor = [0, 0];
     }
 
-    /// Adds a feature whose geometry is already in snapped tile pixels.
-    pub fn add<'a>(
-        &mut self,
-        g: &geo::Geometry<f64>,
-        id: u64,
-        attrs: impl Iterator<Item = (&'a str, &'a AttrValue)>,
-    ) -> Result<(), TileError> {
-        let mut f = g.to_mvt_unscaled().map_err(|e| TileError::Encode(format!("layer {}: {e}", self.name)))?;
-        f.id = Some(id);
-        for (k, v) in attrs {
-            let tv = match v {
-                AttrValue::Str(s) => TileValue::Str(s.clone()),
-                AttrValue::Int(i) => TileValue::Int(*i),
-                AttrValue::Float(x) if x.is_finite() => TileValue::Double(*x),
-                AttrValue::Float(_) => continue,
-                AttrValue::Bool(b) => TileValue::Bool(*b),
-            };
-            let (ki, vi) = self.tags.insert_ref(k, tv);
-            f.tags.push(ki);
-            f.tags.push(vi);
-        }
-        self.features.push(f);
-        Ok(())
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
     }
 
-    /// The layer, or `None` when it has no features.
-    pub fn finish(self) -> Option<tile::Layer> {
-        if self.features.is_empty() {
-            return None;
+    pub fn as_slice(&self) -> &[u32] {
+        &self.buf
+    }
+
+    fn command(&mut self, id: u32, count: usize) {
+        // Counts are far below 2^29 (a part never has more points than a tile's pixels).
+        self.buf.push((id & 0x7) | ((count as u32) << 3));
+    }
+
+    fn step(&mut self, q: Q) {
+        for (v, c) in q.into_iter().zip(self.cursor) {
+            let d = v.wrapping_sub(c);
+            self.buf.push(((d << 1) ^ (d >> 31)) as u32);
         }
-        let (keys, values) = self.tags.into_tags();
-        Some(tile::Layer {
-            version: 2,
-            name: self.name.to_string(),
-            features: self.features,
-            keys,
-            values: values.into_iter().map(Into::into).collect(),
-            extent: Some(EXTENT),
+        self.cursor = q;
+    }
+
+    /// One point.
+    pub fn point(&mut self, q: Q) {
+        self.command(MOVE_TO, 1);
+        self.step(q);
+    }
+
+    /// A line of at least two points, no point repeated in a row.
+    pub fn line(&mut self, pts: &[Q]) {
+        debug_assert!(pts.len() >= 2);
+        self.command(MOVE_TO, 1);
+        self.step(pts[0]);
+        self.command(LINE_TO, pts.len() - 1);
+        for &q in &pts[1..] {
+            self.step(q);
+        }
+    }
+
+    /// A ring of at least three points, open (the first point not repeated), already oriented.
+    pub fn ring(&mut self, pts: &[Q]) {
+        self.line(pts);
+        self.command(CLOSE_PATH, 1);
+    }
+
+    /// Polygons as rings (exterior first, then its holes), oriented.
+    pub fn polygons(&mut self, polys: &[Vec<Vec<Q>>]) {
+        for p in polys {
+            for r in p {
+                self.ring(r);
+            }
+        }
+    }
+}
+
+/// An attribute value as a key of the layer's value table (floats by their bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Val<'a> {
+    Str(Cow<'a, str>),
+    Int(i64),
+    Double(u64),
+    Bool(bool),
+}
+
+impl<'a> Val<'a> {
+    /// The value of an attribute, borrowed; `None` for a non-finite number (not written).
+    pub fn of(v: &'a AttrValue) -> Option<Self> {
+        Some(match v {
+            AttrValue::Str(s) => Val::Str(Cow::Borrowed(s)),
+            AttrValue::Int(i) => Val::Int(*i),
+            AttrValue::Float(x) if x.is_finite() => Val::Double(x.to_bits()),
+            AttrValue::Float(_) => return None,
+            AttrValue::Bool(b) => Val::Bool(*b),
         })
+    }
+
+    /// An attribute value made for this tile only.
+    pub fn owned(v: AttrValue) -> Option<Val<'static>> {
+        Some(match v {
+            AttrValue::Str(s) => Val::Str(Cow::Owned(s)),
+            other => Val::of(&other)?.into_static(),
+        })
+    }
+
+    fn into_static(self) -> Val<'static> {
+        match self {
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::Int(i) => Val::Int(i),
+            Val::Double(d) => Val::Double(d),
+            Val::Bool(b) => Val::Bool(b),
+        }
+    }
+
+    fn into_value(self) -> tile::Value {
+        let mut v = tile::Value::default();
+        match self {
+            Val::Str(s) => v.string_value = Some(s.into_owned()),
+            Val::Int(i) => v.int_value = Some(i),
+            Val::Double(d) => v.double_value = Some(f64::from_bits(d)),
+            Val::Bool(b) => v.bool_value = Some(b),
+        }
+        v
+    }
+}
+
+/// Builds one MVT layer: features with their geometry commands, and the key and value tables
+/// (each key and value written once, in the order first used).
+pub(crate) struct LayerWriter<'a> {
+    name: &'static str,
+    out: FeatureBytes,
+    tags: Vec<u32>,
+    keys: Vec<&'a str>,
+    values: HashMap<Val<'a>, u32, foldhash::fast::RandomState>,
+}
+
+impl<'a> LayerWriter<'a> {
+    pub fn new(name: &'static str) -> Self {
+        Self::with_capacity(name, 0)
+    }
+
+    /// A writer with room for `n` features (and their ids among the values).
+    pub fn with_capacity(name: &'static str, n: usize) -> Self {
+        let values = HashMap::with_capacity_and_hasher(n + 16, foldhash::fast::RandomState::default());
+        Self { name, out: FeatureBytes::default(), tags: Vec::new(), keys: Vec::new(), values }
+    }
+
+    fn key(&mut self, k: &'a str) -> u32 {
+        // Layers have a handful of keys: a scan beats hashing.
+        match self.keys.iter().position(|x| *x == k) {
+            Some(i) => i as u32,
+            None => {
+                self.keys.push(k);
+                (self.keys.len() - 1) as u32
+            }
+        }
+    }
+
+    fn value(&mut self, v: Val<'a>) -> u32 {
+        let next = self.values.len() as u32;
+        *self.values.entry(v).or_insert(next)
+    }
+
+    /// Adds a feature: its type, its geometry commands (see [`Commands`]), id and attributes.
+    pub fn add(
+        &mut self,
+        kind: tile::GeomType,
+        geometry: &[u32],
+        id: u64,
+        attrs: impl Iterator<Item = (&'a str, Val<'a>)>,
+    ) {
+        let mut tags = std::mem::take(&mut self.tags);
+        tags.clear();
+        for (k, v) in attrs {
+            tags.push(self.key(k));
+            tags.push(self.value(v));
+        }
+        self.out.push(id, kind, &tags, geometry);
+        self.tags = tags;
+    }
+
+    /// The tile holding this layer (MVT bytes), or `None` when it has no features.
+    pub fn finish(self) -> Option<Vec<u8>> {
+        let mut values: Vec<Option<tile::Value>> = vec![None; self.values.len()];
+        for (v, i) in self.values {
+            values[i as usize] = Some(v.into_value());
+        }
+        let keys = self.keys.into_iter().map(str::to_string).collect();
+        self.out.finish(self.name, keys, values.into_iter().flatten().collect())
     }
 }
 
@@ -104,12 +242,252 @@ fn snap(p: P) -> Q {
     [p[0].round() as i32, p[1].round() as i32]
 }
 
+/// Buffers reused from one feature to the next while a tile is encoded: per feature, the work
+/// allocates only its own command vector and tags.
+#[derive(Debug, Default)]
+struct Scratch {
+    px: Vec<P>,
+    dp: DpBuffers,
+    simplified: Vec<P>,
+    rings: Parts<P>,
+    clipped: Vec<P>,
+    tmp: Vec<P>,
+    lines: Parts<P>,
+    q: Vec<Q>,
+    slow: Vec<geom::Rings>,
+    cmds: Commands,
+}
+
+impl Scratch {
+    fn project(&mut self, tr: &PixelTransform, cs: &[[f64; 2]]) {
+        self.px.clear();
+        self.px.extend(cs.iter().map(|c| {
+            let (x, y) = tr.apply(c[0], c[1]);
+            [x, y]
+        }));
+    }
+
+    /// Lines (parts `parts` of the packed layer): simplified, clipped to the buffered tile,
+    /// snapped; into the commands.
+    fn lines(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform) {
+        self.lines.clear();
+        for j in parts {
+            self.project(tr, pk.part(j));
+            self.simplified.clear();
+            geom::simplify_open_into(&self.px, SIMPLIFY_PX, &mut self.dp, &mut self.simplified);
+            if self.simplified.len() < 2 {
+                continue;
+            }
+            let b = geom::bbox_of(&self.simplified);
+            if CLIP.contains_box(&b) {
+                self.lines.open().extend_from_slice(&self.simplified);
+                self.lines.finish(2);
+            } else if !CLIP.misses_box(&b) {
+                geom::clip_line_into(&self.simplified, CLIP, &mut self.lines);
+            }
+        }
+        for part in self.lines.iter() {
+            geom::snap_line_into(part, &mut self.q);
+            if self.q.len() >= 2 {
+                self.cmds.line(&self.q);
+            }
+        }
+    }
+
+    /// Areas (parts `parts` of the packed layer: each exterior ring followed by its holes): rings
+    /// simplified, clipped to the buffered tile (Sutherland–Hodgman when a ring meets the tile in
+    /// one piece, a boolean intersection otherwise), snapped and oriented; into the commands.
+    fn areas(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform) {
+        let mut next = parts.start;
+        while next < parts.end {
+            let first = next;
+            next += 1;
+            while next < parts.end && !pk.parts[next].outer {
+                next += 1;
+            }
+            self.rings.clear();
+            for j in first..next {
+                self.project(tr, pk.part(j));
+                geom::simplify_ring_into(&self.px, SIMPLIFY_PX, &mut self.dp, self.rings.open());
+                self.rings.finish(0);
+            }
+            self.polygon();
+        }
+        if !self.slow.is_empty() {
+            let cut = geom::clip_polygons(std::mem::take(&mut self.slow), CLIP);
+            self.cmds.polygons(&geom::snap_polygons(&cut));
+        }
+    }
+
+    /// One polygon of [`Scratch::areas`], its rings (exterior first) in `self.rings`.
+    fn polygon(&mut self) {
+        let ext = self.rings.get(0);
+        if ext.len() < 4 {
+            return;
+        }
+        let b = geom::bbox_of(ext);
+        if CLIP.misses_box(&b) {
+            return;
+        }
+        let snapped = if CLIP.contains_box(&b) {
+            geom::snap_ring_into(ext, &mut self.q)
+        } else {
+            let hole_cut = (1..self.rings.len()).any(|i| {
+                let hb = geom::bbox_of(self.rings.get(i));
+                !CLIP.contains_box(&hb) && !CLIP.misses_box(&hb)
+            });
+            if hole_cut || geom::entries(ext, CLIP) > 1 {
+                self.slow.push(self.rings.iter().map(<[P]>::to_vec).collect());
+                return;
+            }
+            geom::clip_ring_into(ext, CLIP, &mut self.clipped, &mut self.tmp);
+            geom::snap_ring_into(&self.clipped, &mut self.q)
+        };
+        if !snapped {
+            return;
+        }
+        if geom::area2(&self.q) < 0 {
+            self.q.reverse();
+        }
+        self.cmds.ring(&self.q);
+        for i in 1..self.rings.len() {
+            let hole = self.rings.get(i);
+            if hole.len() < 4 || CLIP.misses_box(&geom::bbox_of(hole)) {
+                continue;
+            }
+            if geom::snap_ring_into(hole, &mut self.q) {
+                if geom::area2(&self.q) > 0 {
+                    self.q.reverse();
+                }
+                self.cmds.ring(&self.q);
+            }
+        }
+    }
+}
+
+/// Builds one MVT layer from a packed feature layer: the layer's keys and values that the tile
+/// uses are given tile-local indexes in the order first used.
+struct PackedWriter<'a> {
+    name: &'static str,
+    pk: &'a Packed,
+    out: FeatureBytes,
+    tags: Vec<u32>,
+    key_of: Vec<u32>,
+    keys: Vec<u32>,
+    value_of: HashMap<u32, u32, foldhash::fast::RandomState>,
+    values: Vec<u32>,
+}
+
+impl<'a> PackedWriter<'a> {
+    fn new(name: &'static str, pk: &'a Packed, n: usize) -> Self {
+        Self {
+            name,
+            pk,
+            out: FeatureBytes::default(),
+            tags: Vec::new(),
+            key_of: vec![u32::MAX; pk.keys.len()],
+            keys: Vec::new(),
+            value_of: HashMap::with_capacity_and_hasher(2 * n + 16, foldhash::fast::RandomState::default()),
+            values: Vec::with_capacity(2 * n + 16),
+        }
+    }
+
+    /// Adds feature `i` of the packed layer with its geometry commands; private attributes only
+    /// for [`Audience::Full`].
+    fn add(&mut self, kind: tile::GeomType, geometry: &[u32], i: usize, audience: Audience) {
+        let all = self.pk.tags_of(i);
+        let tags = &mut self.tags;
+        tags.clear();
+        for t in all {
+            if t.private && audience != Audience::Full {
+                continue;
+            }
+            let k = &mut self.key_of[t.key as usize];
+            if *k == u32::MAX {
+                *k = self.keys.len() as u32;
+                self.keys.push(t.key);
+            }
+            tags.push(*k);
+            let next = self.values.len() as u32;
+            let values = &mut self.values;
+            tags.push(*self.value_of.entry(t.value).or_insert_with(|| {
+                values.push(t.value);
+                next
+            }));
+        }
+        self.out.push(self.pk.features[i].mvt_id, kind, &self.tags, geometry);
+    }
+
+    fn finish(self) -> Option<Vec<u8>> {
+        let pk = self.pk;
+        self.out.finish(
+            self.name,
+            self.keys.iter().map(|k| pk.keys[*k as usize].clone()).collect(),
+            self.values.iter().map(|v| pk.values[*v as usize].to_tile()).collect(),
+        )
+    }
+}
+
+/// Keys of the length-delimited fields of `vector_tile.proto` (field number << 3 | wire type 2):
+/// `Tile.layers` (3) and `Layer.features` (2).
+const TILE_LAYERS_KEY: u8 = (3 << 3) | 2;
+const LAYER_FEATURES_KEY: u8 = (2 << 3) | 2;
+
+/// The features of one layer, each encoded by prost as soon as it is made (one message reused,
+/// so no allocation per feature and no second pass over them), then the tile around them.
+#[derive(Debug, Default)]
+struct FeatureBytes {
+    buf: Vec<u8>,
+    count: usize,
+    msg: tile::Feature,
+}
+
+impl FeatureBytes {
+    fn push(&mut self, id: u64, kind: tile::GeomType, tags: &[u32], geometry: &[u32]) {
+        let m = &mut self.msg;
+        m.id = Some(id);
+        m.r#type = Some(kind as i32);
+        m.tags.clear();
+        m.tags.extend_from_slice(tags);
+        m.geometry.clear();
+        m.geometry.extend_from_slice(geometry);
+        self.buf.push(LAYER_FEATURES_KEY);
+        // Encoding into a vector cannot run out of room.
+        let _ = m.encode_length_delimited(&mut self.buf);
+        self.count += 1;
+    }
+
+    /// A tile holding this one layer (version 2, extent [`EXTENT`]): the layer's other fields
+    /// from prost, then the features; `None` without features.
+    fn finish(self, name: &str, keys: Vec<String>, values: Vec<tile::Value>) -> Option<Vec<u8>> {
+        if self.count == 0 {
+            return None;
+        }
+        let head =
+            tile::Layer { version: 2, name: name.to_string(), features: Vec::new(), keys, values, extent: Some(EXTENT) };
+        let len = head.encoded_len() + self.buf.len();
+        let mut out = Vec::with_capacity(len + 11);
+        out.push(TILE_LAYERS_KEY);
+        let _ = prost::encode_length_delimiter(len, &mut out);
+        let _ = head.encode(&mut out);
+        out.extend_from_slice(&self.buf);
+        Some(out)
+    }
+}
+
+/// A 1-pixel square at `q` (inside the clipping square), oriented for MVT, for features that must
+/// stay visible when their outline collapses.
+pub(crate) fn pixel_square(q: Q) -> [Q; 4] {
+    let [x, y] = [q[0].min(CLIP.max as i32 - 1), q[1].min(CLIP.max as i32 - 1)];
+    [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]
+}
+
 /// Encodes the features of `layer` that fall in `tile`, for `audience`.
 pub(crate) fn encode_features(
     layer: &FeatureLayer,
     tile: TileId,
     audience: Audience,
-) -> Result<Option<tile::Layer>, TileError> {
+) -> Result<Option<Vec<u8>>, TileError> {
     let spec = layer.spec();
     if tile.z < spec.min_zoom {
         return Ok(None);
@@ -151,85 +529,156 @@ pub(crate) fn encode_features(
         layer.query(&tile.buffered_bounds())
     };
 
-    let mut w = LayerWriter::new(layer.name().as_str());
+    let pk = layer.packed();
+    let mut w = PackedWriter::new(layer.name().as_str(), pk, chosen.len());
+    let mut s = Scratch::default();
     for i in chosen {
-        let f = &feats[i];
-        if tile.z < f.min_zoom {
+        let pf = &pk.features[i];
+        if tile.z < pf.min_zoom {
             continue;
         }
-        let g = match &f.geom {
-            Geom::Point(c) => {
-                let p = to_px(&tr, c);
-                if !CLIP.contains(p) {
+        let parts = pk.part_range(i);
+        s.cmds.clear();
+        let kind = match pf.kind {
+            Kind::Point => {
+                let c = pk.part(parts.start)[0];
+                let (x, y) = tr.apply(c[0], c[1]);
+                if !CLIP.contains([x, y]) {
                     continue;
                 }
-                let q = snap(p);
-                geo::Geometry::Point(geo::Point::new(f64::from(q[0]), f64::from(q[1])))
+                s.cmds.point(snap([x, y]));
+                tile::GeomType::Point
             }
-            Geom::Lines(m) => {
-                let lines: Vec<Vec<P>> = m
-                    .0
-                    .iter()
-                    .map(|l| geom::simplify_open(&l.0.iter().map(|c| to_px(&tr, c)).collect::<Vec<_>>(), SIMPLIFY_PX))
-                    .collect();
-                let snapped: Vec<Vec<Q>> =
-                    geom::clip_lines(lines, CLIP).iter().map(|l| geom::snap_line(l)).filter(|l| l.len() >= 2).collect();
-                if snapped.is_empty() {
+            Kind::Lines => {
+                s.lines(pk, parts, &tr);
+                if s.cmds.is_empty() {
                     // At full zoom a line shorter than a pixel stays as a one-pixel dash.
-                    let a = to_px(&tr, &f.anchor);
+                    let a = to_px(&tr, &feats[i].anchor);
                     if !full || !CLIP.contains(a) {
                         continue;
                     }
                     let q = snap(a);
-                    geom::lines_to_geo(vec![vec![q, [q[0] + 1, q[1]]]])
-                } else {
-                    geom::lines_to_geo(snapped)
+                    s.cmds.line(&[q, [q[0] + 1, q[1]]]);
                 }
+                tile::GeomType::Linestring
             }
-            Geom::Areas(m) => {
-                if !full && f.bbox.area() * px2_per_m2 < spec.min_area_px2 {
+            Kind::Areas => {
+                // Below full zoom, areas smaller than the layer's minimum are dropped.
+                if !full && pf.area_m2 * px2_per_m2 < spec.min_area_px2 {
                     continue;
                 }
-                if !full {
-                    use geo::Area;
-                    if m.unsigned_area() * px2_per_m2 < spec.min_area_px2 {
-                        continue;
-                    }
-                }
-                let polys: Vec<geom::Rings> = m
-                    .0
-                    .iter()
-                    .map(|p| {
-                        std::iter::once(p.exterior())
-                            .chain(p.interiors())
-                            .map(|r| {
-                                geom::simplify_ring(&r.0.iter().map(|c| to_px(&tr, c)).collect::<Vec<_>>(), SIMPLIFY_PX)
-                            })
-                            .collect()
-                    })
-                    .collect();
-                let mut snapped = geom::snap_polygons(&geom::clip_polygons(polys, CLIP));
-                if snapped.is_empty() {
+                s.areas(pk, parts.clone(), &tr);
+                if s.cmds.is_empty() {
                     // At full zoom nothing disappears: an outline that collapsed on the pixel grid
                     // becomes one pixel at the feature's anchor (when the anchor is in the tile).
-                    let a = to_px(&tr, &f.anchor);
-                    if !full || !CLIP.contains(a) || !m.0.iter().any(|p| !p.exterior().0.is_empty()) {
+                    let a = to_px(&tr, &feats[i].anchor);
+                    if !full || !CLIP.contains(a) || !parts.clone().any(|j| pk.parts[j].outer && !pk.part(j).is_empty()) {
                         continue;
                     }
-                    let q = snap(a);
-                    snapped = geom::pixel_square([q[0].min(CLIP.max as i32 - 1), q[1].min(CLIP.max as i32 - 1)]);
+                    s.cmds.ring(&pixel_square(snap(a)));
                 }
-                geom::polygons_to_geo(snapped)
+                tile::GeomType::Polygon
             }
         };
-        let id = AttrValue::Str(f.key.clone());
-        let attrs = std::iter::once(("id", &id)).chain(
-            f.attrs
-                .iter()
-                .filter(|a| audience == Audience::Full || !(a.private || is_private_key(&a.key)))
-                .map(|a| (a.key.as_ref(), &a.value)),
-        );
-        w.add(&g, feature_id(&f.key), attrs)?;
+        w.add(kind, s.cmds.as_slice(), i, audience);
     }
     Ok(w.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Geometry, LineString, MultiLineString, MultiPolygon, Point, Polygon};
+    use geozero::ToGeo;
+    use geozero::mvt::Tile;
+
+    fn round_trip(w: LayerWriter<'_>) -> tile::Layer {
+        let bytes = w.finish().expect("features");
+        let mut t = Tile::decode(&bytes[..]).expect("decodes");
+        assert_eq!(t.layers.len(), 1);
+        t.layers.remove(0)
+    }
+
+    fn ls(pts: &[[i32; 2]]) -> LineString<f64> {
+        LineString::from(pts.iter().map(|q| (f64::from(q[0]), f64::from(q[1]))).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn geometry_commands_decode_with_geozero() {
+        let mut w = LayerWriter::new("t");
+        let mut c = Commands::default();
+        c.point([5, -7]);
+        w.add(tile::GeomType::Point, c.as_slice(), 1, std::iter::empty());
+        c.clear();
+        c.line(&[[0, 0], [10, 0], [10, 10]]);
+        c.line(&[[-5, 3], [4, 4]]);
+        w.add(tile::GeomType::Linestring, c.as_slice(), 2, std::iter::empty());
+        c.clear();
+        // Clockwise on screen (y down) exterior, counter-clockwise hole, then a second polygon.
+        let ext = [[0, 0], [100, 0], [100, 100], [0, 100]];
+        let hole = [[10, 10], [10, 20], [20, 20], [20, 10]];
+        let other = [[200, 200], [300, 200], [300, 300], [200, 300]];
+        assert!(geom::area2(&ext) > 0 && geom::area2(&hole) < 0);
+        c.ring(&ext);
+        c.ring(&hole);
+        c.ring(&other);
+        w.add(tile::GeomType::Polygon, c.as_slice(), 3, std::iter::empty());
+        let layer = round_trip(w);
+        assert_eq!(layer.extent, Some(EXTENT));
+        let g: Vec<Geometry<f64>> = layer.features.iter().map(|f| f.to_geo().expect("geometry")).collect();
+        assert_eq!(g[0], Geometry::Point(Point::new(5.0, -7.0)));
+        let lines = MultiLineString(vec![ls(&[[0, 0], [10, 0], [10, 10]]), ls(&[[-5, 3], [4, 4]])]);
+        assert_eq!(g[1], Geometry::MultiLineString(lines));
+        let close = |r: &[[i32; 2]]| {
+            let mut v = r.to_vec();
+            v.push(r[0]);
+            ls(&v)
+        };
+        let polys =
+            MultiPolygon(vec![Polygon::new(close(&ext), vec![close(&hole)]), Polygon::new(close(&other), vec![])]);
+        assert_eq!(g[2], Geometry::MultiPolygon(polys));
+        assert_eq!(layer.features.iter().map(|f| f.id).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn keys_and_values_are_written_once_and_tags_point_at_them() {
+        let mut w = LayerWriter::new("t");
+        let mut c = Commands::default();
+        c.point([1, 1]);
+        let values = [
+            AttrValue::Str("a".into()),
+            AttrValue::Int(-3),
+            AttrValue::Float(0.25),
+            AttrValue::Bool(true),
+            AttrValue::Float(f64::NAN),
+        ];
+        for i in 0..3u64 {
+            let attrs = [("name", &values[0]), ("n", &values[1]), ("x", &values[2]), ("ok", &values[3]), ("bad", &values[4])];
+            let id = AttrValue::Str(format!("f{i}"));
+            let id = Val::owned(id).map(|v| ("id", v));
+            w.add(
+                tile::GeomType::Point,
+                c.as_slice(),
+                i,
+                id.into_iter().chain(attrs.into_iter().filter_map(|(k, v)| Some((k, Val::of(v)?)))),
+            );
+        }
+        let layer = round_trip(w);
+        assert_eq!(layer.keys, vec!["id", "name", "n", "x", "ok"], "a non-finite number is left out");
+        // Three ids and four shared values.
+        assert_eq!(layer.values.len(), 3 + 4);
+        for (i, f) in layer.features.iter().enumerate() {
+            let got: Vec<(String, tile::Value)> = f
+                .tags
+                .chunks(2)
+                .map(|kv| (layer.keys[kv[0] as usize].clone(), layer.values[kv[1] as usize].clone()))
+                .collect();
+            assert_eq!(got.len(), 5);
+            assert_eq!(got[0].1.string_value.as_deref(), Some(format!("f{i}").as_str()));
+            assert_eq!(got[1].1.string_value.as_deref(), Some("a"));
+            assert_eq!(got[2].1.int_value, Some(-3));
+            assert_eq!(got[3].1.double_value, Some(0.25));
+            assert_eq!(got[4].1.bool_value, Some(true));
+        }
+    }
 }

@@ -51,18 +51,29 @@ fn seg_dist2(p: P, a: P, b: P) -> f64 {
     ex * ex + ey * ey
 }
 
-/// Douglas–Peucker on an open polyline, keeping both ends; `eps` in pixels. Iterative (no
-/// recursion depth limit on long lines).
-pub(crate) fn simplify_open(pts: &[P], eps: f64) -> Vec<P> {
+/// Buffers reused by [`simplify_open_into`] from one line to the next.
+#[derive(Debug, Default)]
+pub(crate) struct DpBuffers {
+    keep: Vec<bool>,
+    stack: Vec<(usize, usize)>,
+}
+
+/// Douglas–Peucker on an open polyline, keeping both ends; `eps` in pixels; the kept points are
+/// appended to `out`. Iterative (no recursion depth limit on long lines).
+pub(crate) fn simplify_open_into(pts: &[P], eps: f64, buf: &mut DpBuffers, out: &mut Vec<P>) {
     if pts.len() <= 2 || eps <= 0.0 {
-        return pts.to_vec();
+        out.extend_from_slice(pts);
+        return;
     }
-    let mut keep = vec![false; pts.len()];
-    keep[0] = true;
-    keep[pts.len() - 1] = true;
+    let n = pts.len();
+    buf.keep.clear();
+    buf.keep.resize(n, false);
+    buf.keep[0] = true;
+    buf.keep[n - 1] = true;
     let eps2 = eps * eps;
-    let mut stack = vec![(0usize, pts.len() - 1)];
-    while let Some((a, b)) = stack.pop() {
+    buf.stack.clear();
+    buf.stack.push((0usize, n - 1));
+    while let Some((a, b)) = buf.stack.pop() {
         if b <= a + 1 {
             continue;
         }
@@ -75,87 +86,181 @@ pub(crate) fn simplify_open(pts: &[P], eps: f64) -> Vec<P> {
             }
         }
         if far_d > eps2 {
-            keep[far] = true;
-            stack.push((a, far));
-            stack.push((far, b));
+            buf.keep[far] = true;
+            buf.stack.push((a, far));
+            buf.stack.push((far, b));
         }
     }
-    pts.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| *p).collect()
+    out.extend(pts.iter().zip(&buf.keep).filter(|(_, k)| **k).map(|(p, _)| *p));
 }
 
 /// Douglas–Peucker on a closed ring (first point repeated last): split at the point farthest from
-/// the first, simplify both halves. Returns a closed ring.
-pub(crate) fn simplify_ring(ring: &[P], eps: f64) -> Vec<P> {
+/// the first, simplify both halves; the closed result is appended to `out`.
+pub(crate) fn simplify_ring_into(ring: &[P], eps: f64, buf: &mut DpBuffers, out: &mut Vec<P>) {
     if ring.len() <= 4 || eps <= 0.0 {
-        return ring.to_vec();
+        out.extend_from_slice(ring);
+        return;
     }
     let p0 = ring[0];
-    let far = (1..ring.len() - 1)
-        .max_by(|&i, &j| {
-            let di = (ring[i][0] - p0[0]).powi(2) + (ring[i][1] - p0[1]).powi(2);
-            let dj = (ring[j][0] - p0[0]).powi(2) + (ring[j][1] - p0[1]).powi(2);
-            di.total_cmp(&dj)
-        })
-        .unwrap_or(1);
-    let mut out = simplify_open(&ring[..=far], eps);
-    let second = simplify_open(&ring[far..], eps);
-    out.extend_from_slice(&second[1..]);
+    let d2 = |p: &P| (p[0] - p0[0]).powi(2) + (p[1] - p0[1]).powi(2);
+    let far = (1..ring.len() - 1).max_by(|&i, &j| d2(&ring[i]).total_cmp(&d2(&ring[j]))).unwrap_or(1);
+    simplify_open_into(&ring[..=far], eps, buf, out);
+    // The second half starts where the first ends (both keep their ends): write that point once.
+    out.pop();
+    simplify_open_into(&ring[far..], eps, buf, out);
+}
+
+/// [`simplify_open_into`] into a new vector.
+#[cfg(test)]
+pub(crate) fn simplify_open(pts: &[P], eps: f64) -> Vec<P> {
+    let mut out = Vec::new();
+    simplify_open_into(pts, eps, &mut DpBuffers::default(), &mut out);
     out
 }
 
-/// Clips polylines to the square (Liang–Barsky per segment); a line leaving and re-entering
-/// becomes several lines.
-pub(crate) fn clip_lines(lines: Vec<Vec<P>>, c: Clip) -> Vec<Vec<P>> {
+/// [`simplify_ring_into`] into a new vector.
+#[cfg(test)]
+pub(crate) fn simplify_ring(ring: &[P], eps: f64) -> Vec<P> {
     let mut out = Vec::new();
-    for line in lines {
-        if line.len() < 2 {
-            continue;
+    simplify_ring_into(ring, eps, &mut DpBuffers::default(), &mut out);
+    out
+}
+
+/// Parts (lines or rings) kept one after the other in one vector: no allocation per part.
+#[derive(Debug)]
+pub(crate) struct Parts<T> {
+    pts: Vec<T>,
+    ends: Vec<usize>,
+}
+
+impl<T> Default for Parts<T> {
+    fn default() -> Self {
+        Self { pts: Vec::new(), ends: Vec::new() }
+    }
+}
+
+impl<T: Copy> Parts<T> {
+    pub fn clear(&mut self) {
+        self.pts.clear();
+        self.ends.clear();
+    }
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    fn open_start(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+    /// The points of part `i`.
+    pub fn get(&self, i: usize) -> &[T] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.pts[start..self.ends[i]]
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &[T]> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+    /// The part being built (after the last finished one).
+    pub fn open(&mut self) -> &mut Vec<T> {
+        &mut self.pts
+    }
+    fn open_len(&self) -> usize {
+        self.pts.len() - self.open_start()
+    }
+    /// Ends the part being built when it has at least `min` points, else drops it.
+    pub fn finish(&mut self, min: usize) {
+        if self.open_len() >= min {
+            self.ends.push(self.pts.len());
+        } else {
+            self.pts.truncate(self.open_start());
         }
-        let b = bbox_of(&line);
-        if c.contains_box(&b) {
-            out.push(line);
-            continue;
-        }
-        if c.misses_box(&b) {
-            continue;
-        }
-        let mut cur: Vec<P> = Vec::new();
-        for w in line.windows(2) {
-            let (a, z) = (w[0], w[1]);
-            match clip_segment(a, z, c) {
-                None => {
-                    if cur.len() >= 2 {
-                        out.push(std::mem::take(&mut cur));
-                    } else {
-                        cur.clear();
-                    }
+    }
+}
+
+/// Clips a polyline to the square (Liang–Barsky per segment), adding its pieces to `out`: a line
+/// leaving and re-entering becomes several parts.
+pub(crate) fn clip_line_into(line: &[P], c: Clip, out: &mut Parts<P>) {
+    for w in line.windows(2) {
+        let (a, z) = (w[0], w[1]);
+        match clip_segment(a, z, c) {
+            None => out.finish(2),
+            Some((t0, t1)) => {
+                let at = |t: f64| [a[0] + t * (z[0] - a[0]), a[1] + t * (z[1] - a[1])];
+                if t0 > 0.0 {
+                    out.finish(2);
                 }
-                Some((t0, t1)) => {
-                    let at = |t: f64| [a[0] + t * (z[0] - a[0]), a[1] + t * (z[1] - a[1])];
-                    let (s, e) = (if t0 > 0.0 { at(t0) } else { a }, if t1 < 1.0 { at(t1) } else { z });
-                    if t0 > 0.0 && cur.len() >= 2 {
-                        out.push(std::mem::take(&mut cur));
-                    }
-                    if t0 > 0.0 || cur.is_empty() {
-                        cur.clear();
-                        cur.push(s);
-                    }
-                    cur.push(e);
-                    if t1 < 1.0 {
-                        if cur.len() >= 2 {
-                            out.push(std::mem::take(&mut cur));
-                        } else {
-                            cur.clear();
-                        }
-                    }
+                if out.open_len() == 0 {
+                    out.open().push(if t0 > 0.0 { at(t0) } else { a });
+                }
+                out.open().push(if t1 < 1.0 { at(t1) } else { z });
+                if t1 < 1.0 {
+                    out.finish(2);
                 }
             }
         }
-        if cur.len() >= 2 {
-            out.push(cur);
+    }
+    out.finish(2);
+}
+
+/// [`clip_line_into`] over several lines, into new vectors.
+#[cfg(test)]
+pub(crate) fn clip_lines(lines: Vec<Vec<P>>, c: Clip) -> Vec<Vec<P>> {
+    let mut parts = Parts::default();
+    for l in &lines {
+        clip_line_into(l, c, &mut parts);
+    }
+    parts.iter().map(<[P]>::to_vec).collect()
+}
+
+/// How many times a closed ring's boundary enters the inside of the square: 0 or 1 means the ring
+/// meets the square in at most one piece, which [`clip_ring_into`] cuts exactly. Points on the
+/// square's edges count as outside, so touching counts as entering (never fewer than the truth).
+pub(crate) fn entries(ring: &[P], c: Clip) -> usize {
+    let strictly_in = |p: P| p[0] > c.min && p[0] < c.max && p[1] > c.min && p[1] < c.max;
+    let mut n = 0;
+    for w in ring.windows(2) {
+        match (strictly_in(w[0]), strictly_in(w[1])) {
+            (false, true) => n += 1,
+            (false, false) if matches!(clip_segment(w[0], w[1], c), Some((t0, t1)) if t1 > t0) => n += 1,
+            _ => {}
         }
     }
-    out
+    n
+}
+
+/// Sutherland–Hodgman: a closed ring cut to the square, into `out` (closed; empty when nothing is
+/// inside). Exact when the ring enters the square at most once ([`entries`]); with more entries it
+/// would join the pieces along the square's edges, so those rings go to [`clip_polygons`].
+pub(crate) fn clip_ring_into(ring: &[P], c: Clip, out: &mut Vec<P>, tmp: &mut Vec<P>) {
+    out.clear();
+    out.extend_from_slice(&ring[..ring.len().saturating_sub(1)]);
+    // Edges: x ≥ min, x ≤ max, y ≥ min, y ≤ max. `axis` is the coordinate the edge bounds.
+    for (axis, bound, keep_above) in [(0, c.min, true), (0, c.max, false), (1, c.min, true), (1, c.max, false)] {
+        let Some(&last) = out.last() else { break };
+        let inside = |p: &P| if keep_above { p[axis] >= bound } else { p[axis] <= bound };
+        let cross = |a: P, b: P| {
+            let t = (bound - a[axis]) / (b[axis] - a[axis]);
+            let mut q = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+            q[axis] = bound;
+            q
+        };
+        tmp.clear();
+        let mut prev = last;
+        for &cur in out.iter() {
+            match (inside(&prev), inside(&cur)) {
+                (true, true) => tmp.push(cur),
+                (false, true) => {
+                    tmp.push(cross(prev, cur));
+                    tmp.push(cur);
+                }
+                (true, false) => tmp.push(cross(prev, cur)),
+                (false, false) => {}
+            }
+            prev = cur;
+        }
+        std::mem::swap(out, tmp);
+    }
+    if let Some(&first) = out.first() {
+        out.push(first);
+    }
 }
 
 /// The part of segment a→b inside the square as parameters `t0 ≤ t1` in 0..=1.
@@ -240,49 +345,55 @@ pub(crate) fn area2(r: &[Q]) -> i64 {
     s
 }
 
-/// Rounds to the integer grid and drops repeated points.
-pub(crate) fn snap_line(pts: &[P]) -> Vec<Q> {
-    let mut out: Vec<Q> = Vec::with_capacity(pts.len());
+/// Rounds to the integer grid and drops repeated points, into `out` (cleared first).
+pub(crate) fn snap_line_into(pts: &[P], out: &mut Vec<Q>) {
+    out.clear();
     for p in pts {
         let q = [p[0].round() as i32, p[1].round() as i32];
         if out.last() != Some(&q) {
             out.push(q);
         }
     }
-    out
 }
 
-/// Rounds a closed ring to the grid: repeated points, the closing point and back-and-forth spikes
-/// removed; `None` when fewer than three points or no area remain. The result is open (the first
-/// point is not repeated).
+/// Rounds a closed ring to the grid into `out` (cleared first; the result is open: the first point
+/// is not repeated), dropping repeated points and back-and-forth spikes (a→b→a, the zero-width
+/// needles snapping can leave). False when fewer than three points or no area remain.
+pub(crate) fn snap_ring_into(ring: &[P], out: &mut Vec<Q>) -> bool {
+    out.clear();
+    for p in ring {
+        let q = [p[0].round() as i32, p[1].round() as i32];
+        let n = out.len();
+        if n >= 1 && out[n - 1] == q {
+            continue;
+        }
+        if n >= 2 && out[n - 2] == q {
+            out.pop();
+            continue;
+        }
+        out.push(q);
+    }
+    // Across the seam: the closing point, and spikes at the last or the first point.
+    loop {
+        let n = out.len();
+        if n < 3 {
+            break;
+        }
+        if out[n - 1] == out[0] || out[n - 2] == out[0] {
+            out.pop();
+        } else if out[1] == out[n - 1] {
+            out.remove(0);
+        } else {
+            break;
+        }
+    }
+    out.len() >= 3 && area2(out) != 0
+}
+
+/// [`snap_ring_into`] into a new vector; `None` when the ring collapses.
 pub(crate) fn snap_ring(ring: &[P]) -> Option<Vec<Q>> {
-    let mut pts = snap_line(ring);
-    while pts.len() > 1 && pts.first() == pts.last() {
-        pts.pop();
-    }
-    // Remove spikes a→b→a (zero-width needles the snapping can leave), repeatedly.
-    let mut changed = true;
-    while changed && pts.len() >= 3 {
-        changed = false;
-        let n = pts.len();
-        let mut keep: Vec<Q> = Vec::with_capacity(n);
-        for i in 0..n {
-            let prev = pts[(i + n - 1) % n];
-            let next = pts[(i + 1) % n];
-            if prev == next {
-                changed = true;
-                continue;
-            }
-            if keep.last() != Some(&pts[i]) {
-                keep.push(pts[i]);
-            }
-        }
-        while keep.len() > 1 && keep.first() == keep.last() {
-            keep.pop();
-        }
-        pts = keep;
-    }
-    (pts.len() >= 3 && area2(&pts) != 0).then_some(pts)
+    let mut out = Vec::with_capacity(ring.len());
+    snap_ring_into(ring, &mut out).then_some(out)
 }
 
 /// Snaps polygons and orients them for MVT: exterior rings positive, holes negative. Polygons whose
@@ -306,42 +417,6 @@ pub(crate) fn snap_polygons(polys: &[Rings]) -> Vec<Vec<Vec<Q>>> {
         out.push(rings);
     }
     out
-}
-
-/// Snapped polygons as a geo geometry (integer-valued coordinates, rings closed) for geozero.
-pub(crate) fn polygons_to_geo(polys: Vec<Vec<Vec<Q>>>) -> geo::Geometry<f64> {
-    let close = |r: Vec<Q>| {
-        let mut l: Vec<Coord<f64>> = r.iter().map(|q| Coord { x: f64::from(q[0]), y: f64::from(q[1]) }).collect();
-        if let Some(&f) = l.first() {
-            l.push(f);
-        }
-        LineString(l)
-    };
-    let mut ps: Vec<Polygon<f64>> = polys
-        .into_iter()
-        .map(|mut rings| {
-            let ext = close(rings.remove(0));
-            Polygon::new(ext, rings.into_iter().map(close).collect())
-        })
-        .collect();
-    if ps.len() == 1 { geo::Geometry::Polygon(ps.remove(0)) } else { geo::Geometry::MultiPolygon(MultiPolygon(ps)) }
-}
-
-/// Snapped lines as a geo geometry for geozero.
-pub(crate) fn lines_to_geo(mut lines: Vec<Vec<Q>>) -> geo::Geometry<f64> {
-    let conv = |l: Vec<Q>| LineString(l.iter().map(|q| Coord { x: f64::from(q[0]), y: f64::from(q[1]) }).collect());
-    if lines.len() == 1 {
-        geo::Geometry::LineString(conv(lines.remove(0)))
-    } else {
-        geo::Geometry::MultiLineString(geo::MultiLineString(lines.into_iter().map(conv).collect()))
-    }
-}
-
-/// A 1-pixel square at `q`, oriented for MVT, for features that must stay visible when their
-/// outline collapses.
-pub(crate) fn pixel_square(q: Q) -> Vec<Vec<Vec<Q>>> {
-    let [x, y] = q;
-    vec![vec![vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]]]
 }
 
 #[cfg(test)]
@@ -390,5 +465,91 @@ mod tests {
         assert_eq!(big, 2 * 1064 * 1064);
         // A ring thinner than half a pixel collapses.
         assert!(snap_ring(&[[0.0, 0.0], [100.0, 0.0], [100.0, 0.2], [0.0, 0.2], [0.0, 0.0]]).is_none());
+    }
+
+    /// Star-shaped (so simple) random rings around centres near and across the clipping square.
+    fn random_rings(n: usize) -> Vec<Vec<P>> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let (cx, cy) = (-1500.0 + 7200.0 * next(), -1500.0 + 7200.0 * next());
+                // Angles in order with gaps under half a turn: the ring is simple (the centre sees
+                // every edge).
+                let k = 4 + (next() * 40.0) as usize;
+                let angles: Vec<f64> =
+                    (0..k).map(|i| (i as f64 + 0.5 * next()) / k as f64 * std::f64::consts::TAU).collect();
+                let mut ring: Vec<P> = angles
+                    .iter()
+                    .map(|a| {
+                        let r = 100.0 + 3000.0 * next();
+                        [cx + r * a.cos(), cy + r * a.sin()]
+                    })
+                    .collect();
+                ring.push(ring[0]);
+                ring
+            })
+            .collect()
+    }
+
+    fn signed_area(r: &[P]) -> f64 {
+        r.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum::<f64>() / 2.0
+    }
+
+    #[test]
+    fn one_entry_rings_are_cut_exactly_by_sutherland_hodgman() {
+        use geo::Area;
+        let (mut fast, mut several) = (0, 0);
+        let (mut out, mut tmp) = (Vec::new(), Vec::new());
+        for ring in random_rings(3000) {
+            let b = bbox_of(&ring);
+            if C.contains_box(&b) || C.misses_box(&b) {
+                continue;
+            }
+            let exact: MultiPolygon<f64> =
+                MultiPolygon(vec![Polygon::new(ring_to_line(&ring), vec![])]).intersection(&square(C));
+            let n = entries(&ring, C);
+            if exact.0.len() > 1 {
+                // The claim the fast path rests on: several pieces always show as several entries.
+                let areas: Vec<f64> = exact.0.iter().map(|p| p.unsigned_area()).collect();
+                assert!(n > 1, "{areas:?} pieces but {n} entries: {ring:?}");
+                several += 1;
+                continue;
+            }
+            if n > 1 {
+                continue;
+            }
+            fast += 1;
+            clip_ring_into(&ring, C, &mut out, &mut tmp);
+            let want = exact.unsigned_area();
+            let got = if out.is_empty() { 0.0 } else { signed_area(&out).abs() };
+            // The boolean operation works on a fixed-point grid: agree to a hundredth of a pixel.
+            assert!((got - want).abs() <= 0.01 + 1e-6 * want, "area {got} != {want} for {ring:?}");
+            for p in &out {
+                assert!(C.contains(*p), "{p:?} outside the square");
+            }
+        }
+        assert!(fast > 300 && several > 30, "cases: {fast} cut fast, {several} in pieces");
+    }
+
+    fn square(c: Clip) -> Polygon<f64> {
+        Polygon::new(ring_to_line(&[[c.min, c.min], [c.max, c.min], [c.max, c.max], [c.min, c.max], [c.min, c.min]]), vec![])
+    }
+
+    #[test]
+    fn snapping_removes_spikes_inside_and_across_the_seam() {
+        let inside = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [10.0, 20.0], [10.2, 10.0], [0.0, 10.0], [0.0, 0.0]];
+        assert_eq!(snap_ring(&inside), Some(vec![[0, 0], [10, 0], [10, 10], [0, 10]]));
+        let seam = [[10.0, 20.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [10.0, 20.0]];
+        let r = snap_ring(&seam).expect("a square remains");
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert_eq!(area2(&r).abs(), 200);
+        let nested = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [20.0, 10.0], [30.0, 10.0], [20.0, 10.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]];
+        assert_eq!(snap_ring(&nested), Some(vec![[0, 0], [10, 0], [10, 10], [0, 10]]));
     }
 }

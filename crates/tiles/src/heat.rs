@@ -10,7 +10,7 @@
 
 use crate::TileError;
 use crate::attrs::{AttrValue, Audience};
-use crate::encode::{CLIP, LayerWriter, align_out, feature_id, square_of};
+use crate::encode::{CLIP, Commands, LayerWriter, Val, align_out, feature_id, square_of};
 use crate::geom;
 use crate::layer::LayerName;
 use crate::tilemath::{MercBox, TileId, lonlat_to_merc};
@@ -182,19 +182,25 @@ impl Agg {
     }
 }
 
+/// Attributes made for one tile as writer values (non-finite numbers left out).
+fn owned(attrs: Vec<(&'static str, AttrValue)>) -> impl Iterator<Item = (&'static str, Val<'static>)> {
+    attrs.into_iter().filter_map(|(k, v)| Some((k, Val::owned(v)?)))
+}
+
 /// Points of the heat layer for one tile and metric.
 pub(crate) fn encode_heat(
     heat: &HeatLayer,
     metric: usize,
     tile: TileId,
     audience: Audience,
-) -> Result<Option<tile::Layer>, TileError> {
+) -> Result<Option<Vec<u8>>, TileError> {
     let spec = LayerName::Heat.spec();
     if tile.z < spec.min_zoom {
         return Ok(None);
     }
     let tr = tile.transform();
     let mut w = LayerWriter::new(LayerName::Heat.as_str());
+    let mut cmds = Commands::default();
     let hits = heat.query(&tile.buffered_bounds());
     let value = |p: &HeatPoint| p.values.get(metric).map(|v| f64::from(*v)).filter(|v| v.is_finite());
     if tile.z >= spec.full_zoom {
@@ -202,11 +208,11 @@ pub(crate) fn encode_heat(
             let p = &heat.points[i];
             let Some(v) = value(p) else { continue };
             let (x, y) = tr.apply(p.at.x, p.at.y);
-            let g = geo::Geometry::Point(geo::Point::new(x.round(), y.round()));
             let mut a = Agg::default();
             a.add(p, v);
-            let attrs = a.attrs(audience);
-            w.add(&g, feature_id(&p.key), attrs.iter().map(|(k, v)| (*k, v)))?;
+            cmds.clear();
+            cmds.point([x.round() as i32, y.round() as i32]);
+            w.add(tile::GeomType::Point, cmds.as_slice(), feature_id(&p.key), owned(a.attrs(audience)));
         }
         return Ok(w.finish());
     }
@@ -225,9 +231,14 @@ pub(crate) fn encode_heat(
         if !CLIP.contains([x, y]) {
             continue;
         }
-        let g = geo::Geometry::Point(geo::Point::new(x.round(), y.round()));
-        let attrs = a.attrs(audience);
-        w.add(&g, feature_id(&format!("{}:{bx}:{by}", tile.z)), attrs.iter().map(|(k, v)| (*k, v)))?;
+        cmds.clear();
+        cmds.point([x.round() as i32, y.round() as i32]);
+        w.add(
+            tile::GeomType::Point,
+            cmds.as_slice(),
+            feature_id(&format!("{}:{bx}:{by}", tile.z)),
+            owned(a.attrs(audience)),
+        );
     }
     Ok(w.finish())
 }
@@ -238,7 +249,7 @@ pub(crate) fn encode_cells(
     metric: usize,
     tile: TileId,
     audience: Audience,
-) -> Result<Option<tile::Layer>, TileError> {
+) -> Result<Option<Vec<u8>>, TileError> {
     let spec = LayerName::Cells.spec();
     if tile.z < spec.min_zoom {
         return Ok(None);
@@ -254,22 +265,25 @@ pub(crate) fn encode_cells(
     }
     let ground = s / heat.merc_per_ground_m;
     let mut w = LayerWriter::new(LayerName::Cells.as_str());
+    let (mut cmds, mut clipped, mut tmp, mut q) = (Commands::default(), Vec::new(), Vec::new(), Vec::new());
     for ((cx, cy), a) in cells {
         let (x0, y0) = tr.apply(cx as f64 * s, (cy + 1) as f64 * s);
         let (x1, y1) = tr.apply((cx + 1) as f64 * s, cy as f64 * s);
         // Clockwise on screen (y down): x0,y0 top-left → top-right → bottom-right → bottom-left.
-        let ring = vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
-        let snapped = geom::snap_polygons(&geom::clip_polygons(vec![vec![ring]], CLIP));
-        if snapped.is_empty() {
+        // A square is convex: Sutherland–Hodgman cuts it exactly.
+        let ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
+        geom::clip_ring_into(&ring, CLIP, &mut clipped, &mut tmp);
+        if !geom::snap_ring_into(&clipped, &mut q) {
             continue;
         }
+        if geom::area2(&q) < 0 {
+            q.reverse();
+        }
+        cmds.clear();
+        cmds.ring(&q);
         let mut attrs = a.attrs(audience);
         attrs.push(("cell_m", AttrValue::Int(ground.round() as i64)));
-        w.add(
-            &geom::polygons_to_geo(snapped),
-            feature_id(&format!("{}:{cx}:{cy}", tile.z)),
-            attrs.iter().map(|(k, v)| (*k, v)),
-        )?;
+        w.add(tile::GeomType::Polygon, cmds.as_slice(), feature_id(&format!("{}:{cx}:{cy}", tile.z)), owned(attrs));
     }
     Ok(w.finish())
 }

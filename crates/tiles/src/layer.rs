@@ -260,12 +260,25 @@ pub struct FeatureLayer {
     features: Vec<Feature>,
     tree: BoxTree,
     fields: BTreeMap<String, (&'static str, bool)>,
+    packed: crate::packed::Packed,
 }
 
 impl FeatureLayer {
     /// Indexes the features of a layer (sorted by key, the order they are written in).
     pub fn new(name: LayerName, mut features: Vec<Feature>) -> Self {
         features.sort_by(|a, b| a.key.cmp(&b.key));
+        // Keys that name households are private whatever the caller said: marked once here, so the
+        // encoder only reads the flag.
+        let mut named: BTreeMap<String, bool> = BTreeMap::new();
+        for f in &mut features {
+            for a in &mut f.attrs {
+                let private = match named.get(a.key.as_ref()) {
+                    Some(p) => *p,
+                    None => *named.entry(a.key.to_string()).or_insert_with(|| is_private_key(&a.key)),
+                };
+                a.private = a.private || private;
+            }
+        }
         let tree = RTree::bulk_load(
             features
                 .iter()
@@ -283,11 +296,12 @@ impl FeatureLayer {
         for f in &features {
             for a in &f.attrs {
                 if !fields.contains_key(a.key.as_ref()) {
-                    fields.insert(a.key.to_string(), (a.value.type_name(), a.private || is_private_key(&a.key)));
+                    fields.insert(a.key.to_string(), (a.value.type_name(), a.private));
                 }
             }
         }
-        Self { name, spec: name.spec(), features, tree, fields }
+        let packed = crate::packed::Packed::new(&features);
+        Self { name, spec: name.spec(), features, tree, fields, packed }
     }
 
     /// The layer's name.
@@ -303,6 +317,11 @@ impl FeatureLayer {
     /// The features, sorted by key.
     pub fn features(&self) -> &[Feature] {
         &self.features
+    }
+
+    /// The flat view the encoder reads.
+    pub(crate) fn packed(&self) -> &crate::packed::Packed {
+        &self.packed
     }
 
     /// Indexes of the features whose box meets `b`, ascending.

@@ -37,6 +37,7 @@ mod encode;
 mod geom;
 pub mod heat;
 pub mod layer;
+mod packed;
 pub mod service;
 pub mod source;
 pub mod tilejson;

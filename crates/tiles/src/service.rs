@@ -8,11 +8,12 @@ use crate::heat::HeatLayer;
 use crate::layer::{FeatureLayer, LayerName};
 use crate::source::{AreaFeature, TileSource, grids_layer, layer_list};
 use crate::tilemath::{MercBox, TileId};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockWriteGuard};
 
 /// Tiles on demand from an in-memory source, cached, with ETags. Share it behind an `Arc`.
 pub struct TileService {
-    source: RwLock<TileSource>,
+    /// The current source; requests take a snapshot (one `Arc` clone), updates copy on write.
+    source: RwLock<Arc<TileSource>>,
     cache: Mutex<TileCache>,
     composites: Mutex<CompositeCache>,
 }
@@ -27,7 +28,7 @@ impl TileService {
     /// A service over `source` with a cache of the given budget.
     pub fn new(source: TileSource, opts: CacheOptions) -> Self {
         Self {
-            source: RwLock::new(source),
+            source: RwLock::new(Arc::new(source)),
             cache: Mutex::new(TileCache::new(opts)),
             composites: Mutex::new(CompositeCache::new(opts)),
         }
@@ -137,13 +138,13 @@ impl TileService {
         for t in &tiles {
             bytes.extend_from_slice(&t.bytes);
         }
-        let made = EncodedTile::new(bytes);
+        let made = EncodedTile::composed(bytes, &tags);
         self.composites().put(key, tiles.iter().map(|t| t.etag.clone()).collect(), made.clone());
         Ok(made)
     }
 
-    /// A snapshot of the current source (cheap: layers are shared).
-    pub fn source(&self) -> TileSource {
+    /// A snapshot of the current source (one reference count: layers are shared).
+    pub fn source(&self) -> Arc<TileSource> {
         self.source.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -216,8 +217,8 @@ impl TileService {
         self.cache().invalidate(name, variant, boxes, &grow)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, TileSource> {
-        self.source.write().unwrap_or_else(|e| e.into_inner())
+    fn write(&self) -> SourceWriter<'_> {
+        SourceWriter(self.source.write().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Replaces one feature layer (not grids) and drops only the cached tiles its changed features
@@ -371,6 +372,23 @@ impl TileService {
     /// The MapLibre style (see [`crate::tilejson::style`]).
     pub fn style(&self, base_url: &str) -> serde_json::Value {
         crate::tilejson::style(&self.source(), base_url)
+    }
+}
+
+/// The source for an update: written through `Arc::make_mut`, so snapshots taken by requests in
+/// flight keep the old data and the update copies only the outer maps (layers are shared).
+struct SourceWriter<'a>(RwLockWriteGuard<'a, Arc<TileSource>>);
+
+impl std::ops::Deref for SourceWriter<'_> {
+    type Target = TileSource;
+    fn deref(&self) -> &TileSource {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for SourceWriter<'_> {
+    fn deref_mut(&mut self) -> &mut TileSource {
+        Arc::make_mut(&mut self.0)
     }
 }
 

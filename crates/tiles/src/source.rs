@@ -8,7 +8,6 @@ use crate::heat::{COMPLETENESS, HeatLayer, HeatPoint, encode_cells, encode_heat}
 use crate::layer::{Feature, FeatureLayer, Geom, LayerName};
 use crate::tilemath::{MercBox, TileId, lonlat_to_merc};
 use geo::{Area, Coord, Euclidean, Length, MultiPolygon};
-use geozero::mvt::{Message, Tile};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use wangge_core::plan::PlanRecord;
@@ -512,10 +511,7 @@ impl TileSource {
             LayerName::Cells => encode_cells(&self.heat, self.heat.metric_index(variant)?, tile, audience)?,
             _ => encode_features(self.feature_layer(name, variant)?, tile, audience)?,
         };
-        Ok(match layer {
-            Some(l) => Tile { layers: vec![l] }.encode_to_vec(),
-            None => Vec::new(),
-        })
+        Ok(layer.unwrap_or_default())
     }
 }
 

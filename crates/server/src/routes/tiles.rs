@@ -181,10 +181,19 @@ async fn tile(
     let started = Instant::now();
     let (t, cached) = match s.tiles.cached(&parts, id, audience)? {
         Some(t) => (t, true),
+        // From zoom 14 on a tile covers a few blocks: encoding takes about a millisecond, less
+        // than handing it to another thread and back costs, so it runs here. Lower zooms can
+        // cover a whole city and go to the blocking pool, at most one per core at a time (sixteen
+        // clients asking at once queue here instead of sixteen threads sharing two cores).
+        None if id.z >= INLINE_ZOOM => (s.tiles.composite(&parts, id, audience)?, false),
         None => {
             let owned: Vec<(LayerName, Option<String>)> =
                 parts.iter().map(|(n, v)| (*n, v.map(str::to_string))).collect();
             let tiles = s.tiles.clone();
+            let _permit = encoders()
+                .acquire()
+                .await
+                .map_err(|e| ApiError::Internal(format!("encoding tile {id}: {e}")))?;
             let t = tokio::task::spawn_blocking(move || {
                 let parts: Vec<(LayerName, Option<&str>)> = owned.iter().map(|(n, v)| (*n, v.as_deref())).collect();
                 tiles.composite(&parts, id, audience)
@@ -199,6 +208,17 @@ async fn tile(
         ms = started.elapsed().as_secs_f64() * 1000.0, "tile"
     );
     Ok(tile_response(&t, audience, &headers))
+}
+
+/// From this zoom on tiles are encoded on the request's own thread (see the tile handler).
+const INLINE_ZOOM: u8 = 14;
+
+/// The permits for tile encoding in the blocking pool: one per core.
+fn encoders() -> &'static tokio::sync::Semaphore {
+    static ENCODERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    ENCODERS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    })
 }
 
 /// The scheme and host the client used (`http://127.0.0.1:8080`), for absolute URLs in TileJSON
