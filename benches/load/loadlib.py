@@ -105,9 +105,11 @@ def cmd_median(label, *files):
     med = {k: statistics.median(float(r[k]) for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
     errors = sum(int(r["socket_errors"]) + int(r["http_errors"]) for r in runs)
     spread = ", ".join(f"{float(r['rps']):.0f}" for r in runs)
+    # Bytes per answer (headers included): the same tiles from two servers should weigh alike.
+    kb = statistics.median(int(r["bytes"]) / max(1, int(r["requests"])) / 1024 for r in runs)
     print(
         f"{label:<34} {med['rps']:>9.0f} req/s   p50 {med['p50_ms']:>7.3f} ms   p99 {med['p99_ms']:>7.3f} ms"
-        f"   errors {errors}   (runs: {spread} req/s)"
+        f"   {kb:>6.1f} KB/answer   errors {errors}   (runs: {spread} req/s)"
     )
 
 
