@@ -15,6 +15,25 @@ use std::ops::Range;
 /// Simplification tolerance in tile pixels (one pixel of the tile's 4096 grid).
 pub(crate) const SIMPLIFY_PX: f64 = 1.0;
 
+/// How much detail a tile keeps: the simplification tolerance, and the smallest area kept below
+/// full zoom as a multiple of the layer's own minimum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Detail {
+    pub simplify_px: f64,
+    pub min_area_scale: f64,
+}
+
+impl Detail {
+    /// Every tile starts here.
+    pub const FULL: Detail = Detail { simplify_px: SIMPLIFY_PX, min_area_scale: 1.0 };
+
+    /// The next coarser step for a tile over its byte budget: twice the tolerance, four times the
+    /// smallest area (a polygon twice as wide).
+    pub fn coarser(self) -> Self {
+        Detail { simplify_px: 2.0 * self.simplify_px, min_area_scale: 4.0 * self.min_area_scale }
+    }
+}
+
 /// The clipping square of every tile: the tile plus [`BUFFER`] pixels.
 pub(crate) const CLIP: Clip = Clip { min: -(BUFFER as f64), max: (EXTENT + BUFFER) as f64 };
 
@@ -269,12 +288,12 @@ impl Scratch {
 
     /// Lines (parts `parts` of the packed layer): simplified, clipped to the buffered tile,
     /// snapped; into the commands.
-    fn lines(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform) {
+    fn lines(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform, eps: f64) {
         self.lines.clear();
         for j in parts {
             self.project(tr, pk.part(j));
             self.simplified.clear();
-            geom::simplify_open_into(&self.px, SIMPLIFY_PX, &mut self.dp, &mut self.simplified);
+            geom::simplify_open_into(&self.px, eps, &mut self.dp, &mut self.simplified);
             if self.simplified.len() < 2 {
                 continue;
             }
@@ -297,7 +316,7 @@ impl Scratch {
     /// Areas (parts `parts` of the packed layer: each exterior ring followed by its holes): rings
     /// simplified, clipped to the buffered tile (Sutherland–Hodgman when a ring meets the tile in
     /// one piece, a boolean intersection otherwise), snapped and oriented; into the commands.
-    fn areas(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform) {
+    fn areas(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform, eps: f64) {
         let mut next = parts.start;
         while next < parts.end {
             let first = next;
@@ -308,7 +327,7 @@ impl Scratch {
             self.rings.clear();
             for j in first..next {
                 self.project(tr, pk.part(j));
-                geom::simplify_ring_into(&self.px, SIMPLIFY_PX, &mut self.dp, self.rings.open());
+                geom::simplify_ring_into(&self.px, eps, &mut self.dp, self.rings.open());
                 self.rings.finish(0);
             }
             self.polygon();
@@ -463,8 +482,14 @@ impl FeatureBytes {
         if self.count == 0 {
             return None;
         }
-        let head =
-            tile::Layer { version: 2, name: name.to_string(), features: Vec::new(), keys, values, extent: Some(EXTENT) };
+        let head = tile::Layer {
+            version: 2,
+            name: name.to_string(),
+            features: Vec::new(),
+            keys,
+            values,
+            extent: Some(EXTENT),
+        };
         let len = head.encoded_len() + self.buf.len();
         let mut out = Vec::with_capacity(len + 11);
         out.push(TILE_LAYERS_KEY);
@@ -482,11 +507,12 @@ pub(crate) fn pixel_square(q: Q) -> [Q; 4] {
     [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]
 }
 
-/// Encodes the features of `layer` that fall in `tile`, for `audience`.
+/// Encodes the features of `layer` that fall in `tile`, for `audience`, at `detail`.
 pub(crate) fn encode_features(
     layer: &FeatureLayer,
     tile: TileId,
     audience: Audience,
+    detail: Detail,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let spec = layer.spec();
     if tile.z < spec.min_zoom {
@@ -550,7 +576,7 @@ pub(crate) fn encode_features(
                 tile::GeomType::Point
             }
             Kind::Lines => {
-                s.lines(pk, parts, &tr);
+                s.lines(pk, parts, &tr, detail.simplify_px);
                 if s.cmds.is_empty() {
                     // At full zoom a line shorter than a pixel stays as a one-pixel dash.
                     let a = to_px(&tr, &feats[i].anchor);
@@ -564,15 +590,16 @@ pub(crate) fn encode_features(
             }
             Kind::Areas => {
                 // Below full zoom, areas smaller than the layer's minimum are dropped.
-                if !full && pf.area_m2 * px2_per_m2 < spec.min_area_px2 {
+                if !full && pf.area_m2 * px2_per_m2 < spec.min_area_px2 * detail.min_area_scale {
                     continue;
                 }
-                s.areas(pk, parts.clone(), &tr);
+                s.areas(pk, parts.clone(), &tr, detail.simplify_px);
                 if s.cmds.is_empty() {
                     // At full zoom nothing disappears: an outline that collapsed on the pixel grid
                     // becomes one pixel at the feature's anchor (when the anchor is in the tile).
                     let a = to_px(&tr, &feats[i].anchor);
-                    if !full || !CLIP.contains(a) || !parts.clone().any(|j| pk.parts[j].outer && !pk.part(j).is_empty()) {
+                    if !full || !CLIP.contains(a) || !parts.clone().any(|j| pk.parts[j].outer && !pk.part(j).is_empty())
+                    {
                         continue;
                     }
                     s.cmds.ring(&pixel_square(snap(a)));
@@ -653,7 +680,8 @@ mod tests {
             AttrValue::Float(f64::NAN),
         ];
         for i in 0..3u64 {
-            let attrs = [("name", &values[0]), ("n", &values[1]), ("x", &values[2]), ("ok", &values[3]), ("bad", &values[4])];
+            let attrs =
+                [("name", &values[0]), ("n", &values[1]), ("x", &values[2]), ("ok", &values[3]), ("bad", &values[4])];
             let id = AttrValue::Str(format!("f{i}"));
             let id = Val::owned(id).map(|v| ("id", v));
             w.add(

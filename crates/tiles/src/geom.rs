@@ -538,7 +538,10 @@ mod tests {
     }
 
     fn square(c: Clip) -> Polygon<f64> {
-        Polygon::new(ring_to_line(&[[c.min, c.min], [c.max, c.min], [c.max, c.max], [c.min, c.max], [c.min, c.min]]), vec![])
+        Polygon::new(
+            ring_to_line(&[[c.min, c.min], [c.max, c.min], [c.max, c.max], [c.min, c.max], [c.min, c.min]]),
+            vec![],
+        )
     }
 
     #[test]
@@ -549,7 +552,17 @@ mod tests {
         let r = snap_ring(&seam).expect("a square remains");
         assert_eq!(r.len(), 4, "{r:?}");
         assert_eq!(area2(&r).abs(), 200);
-        let nested = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [20.0, 10.0], [30.0, 10.0], [20.0, 10.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]];
+        let nested = [
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 10.0],
+            [20.0, 10.0],
+            [30.0, 10.0],
+            [20.0, 10.0],
+            [10.0, 10.0],
+            [0.0, 10.0],
+            [0.0, 0.0],
+        ];
         assert_eq!(snap_ring(&nested), Some(vec![[0, 0], [10, 0], [10, 10], [0, 10]]));
     }
 }

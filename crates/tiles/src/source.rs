@@ -3,7 +3,7 @@
 
 use crate::TileError;
 use crate::attrs::{Attr, Audience};
-use crate::encode::encode_features;
+use crate::encode::{Detail, encode_features};
 use crate::heat::{COMPLETENESS, HeatLayer, HeatPoint, encode_cells, encode_heat};
 use crate::layer::{Feature, FeatureLayer, Geom, LayerName};
 use crate::tilemath::{MercBox, TileId, lonlat_to_merc};
@@ -509,11 +509,34 @@ impl TileSource {
         let layer = match name {
             LayerName::Heat => encode_heat(&self.heat, self.heat.metric_index(variant)?, tile, audience)?,
             LayerName::Cells => encode_cells(&self.heat, self.heat.metric_index(variant)?, tile, audience)?,
-            _ => encode_features(self.feature_layer(name, variant)?, tile, audience)?,
+            _ => {
+                // Zoomed out, a tile can cover a whole city: over the byte budget it is encoded
+                // again with coarser simplification and fewer small areas, a few times at most.
+                // From full zoom on nothing is dropped, so the budget does not apply there.
+                let layer = self.feature_layer(name, variant)?;
+                let mut detail = Detail::FULL;
+                let mut steps = 0;
+                loop {
+                    let bytes = encode_features(layer, tile, audience, detail)?;
+                    let over = bytes.as_ref().is_some_and(|b| b.len() > TILE_BUDGET_BYTES);
+                    if !over || tile.z >= layer.spec().full_zoom || steps == MAX_COARSER_STEPS {
+                        break bytes;
+                    }
+                    detail = detail.coarser();
+                    steps += 1;
+                }
+            }
         };
         Ok(layer.unwrap_or_default())
     }
 }
+
+/// The size a layer's tile should stay under below full zoom (bytes, uncompressed): a map client
+/// fetches a dozen tiles per view over a phone connection.
+pub const TILE_BUDGET_BYTES: usize = 500_000;
+
+/// At most this many coarser encodings (tolerance up to 32 pixels) for a tile over the budget.
+const MAX_COARSER_STEPS: u32 = 5;
 
 pub(crate) fn layer_list() -> String {
     LayerName::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
