@@ -243,6 +243,9 @@ async fn circles(
         return Err(PlanningError::Cancelled);
     }
     let meta = state.store.save_circles(&run).await.map_err(|e| PlanningError::Mismatch(e.to_string()))?;
+    // The buildings' completeness and the heat and cell tiles come from the stored run: the
+    // tiles the new scores touch are dropped and encoded again from them.
+    crate::tiles::atlas_changed(state, &state.atlas()).await.map_err(|e| PlanningError::Mismatch(e.to_string()))?;
     Ok(json!({
         "computed_at": meta.computed_at,
         "profile": meta.profile,

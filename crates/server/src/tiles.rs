@@ -7,7 +7,9 @@ use wangge_core::plan::PlanRecord;
 use wangge_store::{Store, StoreError};
 use wangge_tiles::{BuildingExtras, CacheOptions, TileService, TileSource, grids_from_plan};
 
-/// Per-building extras from the store: the grid in the active plan and the completeness score.
+/// Per-building extras from the store: the grid in the active plan, the completeness score and,
+/// per category of the stored life-circle run, whether the building is covered (its walk to the
+/// nearest facility within the category's threshold): the metrics of the heat and cell tiles.
 pub async fn extras(store: &dyn Store) -> Result<BuildingExtras, StoreError> {
     let mut extras = BuildingExtras::new();
     if let Some(plan) = store.active_plan().await? {
@@ -17,6 +19,14 @@ pub async fn extras(store: &dyn Store) -> Result<BuildingExtras, StoreError> {
     }
     for s in store.circle_scores().await? {
         extras.entry(s.building).or_default().completeness = Some(s.completeness);
+    }
+    if let Some(run) = store.circles_run().await? {
+        for c in &run.categories {
+            for r in store.circle_results(Some(&c.id)).await? {
+                let covered = r.distance_m.is_some_and(|d| d <= c.distance_m);
+                extras.entry(r.building).or_default().covered.insert(c.id.clone(), covered);
+            }
+        }
     }
     Ok(extras)
 }

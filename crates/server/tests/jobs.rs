@@ -169,6 +169,19 @@ fn circles_jobs(backend: &str) {
     bad(json!({"kind": "circles", "profile": "sprinter"}), "profile");
     bad(json!({"kind": "circles", "max_snap_m": -5.0}), "max_snap_m");
     bad(json!({"kind": "circles", "min": 3}), "min");
+    // No run stored yet: the heat tiles know only the completeness score.
+    let (status, heat) = call("GET", &format!("{b}/tiles/heat.json"), Some(&planner), None);
+    assert_eq!(status, 200, "{heat}");
+    assert_eq!(heat["metrics"], json!(["completeness"]));
+    let c = &heat["center"];
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let z = 14u32;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor();
+    let tile = format!("{b}/tiles/heat/{z}/{x}/{y}.mvt?metric=primary_school");
+    assert_error(&call("GET", &tile, Some(&planner), None), 404, "primary_school");
+
     let (status, started) =
         post_job(b, Some(&planner), &json!({"kind": "circles", "category": "kindergarten,primary_school"}));
     assert_eq!(status, 202, "{started}");
@@ -185,6 +198,15 @@ fn circles_jobs(backend: &str) {
     assert_eq!(Some(meta.computed_at.as_str()), data["result"]["computed_at"].as_str());
     let stored = rt.block_on(s.store.circle_results(Some("primary_school"))).unwrap();
     assert_eq!(stored.len() as u64 * 2, data["result"]["results"].as_u64().unwrap());
+
+    // The served tiles follow the new run at once: one heat metric per category, and the
+    // centre tile of each has points.
+    let (_, heat) = call("GET", &format!("{b}/tiles/heat.json"), Some(&planner), None);
+    assert_eq!(heat["metrics"], json!(["completeness", "kindergarten", "primary_school"]));
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let resp = agent.get(&tile).header("Authorization", &format!("Bearer {planner}")).call().unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{tile}");
+    assert!(!resp.into_body().read_to_vec().unwrap().is_empty());
 }
 
 #[test]
