@@ -5,7 +5,7 @@ use crate::TileError;
 use crate::attrs::{AttrValue, Audience};
 use crate::geom::{self, Clip, DpBuffers, P, Parts, Q};
 use crate::layer::{FeatureLayer, Geom};
-use crate::packed::{Kind, Packed};
+use crate::packed::{Kind, Packed, Tag};
 use crate::tilemath::{BUFFER, EXTENT, HALF_WORLD, MercBox, PixelTransform, TileId};
 use geozero::mvt::{Message, tile};
 use std::borrow::Cow;
@@ -21,16 +21,19 @@ pub(crate) const SIMPLIFY_PX: f64 = 1.0;
 pub(crate) struct Detail {
     pub simplify_px: f64,
     pub min_area_scale: f64,
+    /// Lines with the same attributes (but for their ids) become one feature: a zoomed-out
+    /// street network is thousands of short ways, each paying for its own id and tags.
+    pub merge_lines: bool,
 }
 
 impl Detail {
     /// Every tile starts here.
-    pub const FULL: Detail = Detail { simplify_px: SIMPLIFY_PX, min_area_scale: 1.0 };
+    pub const FULL: Detail = Detail { simplify_px: SIMPLIFY_PX, min_area_scale: 1.0, merge_lines: false };
 
-    /// The next coarser step for a tile over its byte budget: twice the tolerance, four times the
-    /// smallest area (a polygon twice as wide).
+    /// The next coarser step for a tile over its byte budget: lines merged by attributes, twice
+    /// the tolerance, four times the smallest area (a polygon twice as wide).
     pub fn coarser(self) -> Self {
-        Detail { simplify_px: 2.0 * self.simplify_px, min_area_scale: 4.0 * self.min_area_scale }
+        Detail { simplify_px: 2.0 * self.simplify_px, min_area_scale: 4.0 * self.min_area_scale, merge_lines: true }
     }
 }
 
@@ -274,7 +277,6 @@ struct Scratch {
     lines: Parts<P>,
     q: Vec<Q>,
     slow: Vec<geom::Rings>,
-    cmds: Commands,
 }
 
 impl Scratch {
@@ -288,7 +290,7 @@ impl Scratch {
 
     /// Lines (parts `parts` of the packed layer): simplified, clipped to the buffered tile,
     /// snapped; into the commands.
-    fn lines(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform, eps: f64) {
+    fn lines(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform, eps: f64, cmds: &mut Commands) {
         self.lines.clear();
         for j in parts {
             self.project(tr, pk.part(j));
@@ -308,7 +310,7 @@ impl Scratch {
         for part in self.lines.iter() {
             geom::snap_line_into(part, &mut self.q);
             if self.q.len() >= 2 {
-                self.cmds.line(&self.q);
+                cmds.line(&self.q);
             }
         }
     }
@@ -316,7 +318,7 @@ impl Scratch {
     /// Areas (parts `parts` of the packed layer: each exterior ring followed by its holes): rings
     /// simplified, clipped to the buffered tile (Sutherland–Hodgman when a ring meets the tile in
     /// one piece, a boolean intersection otherwise), snapped and oriented; into the commands.
-    fn areas(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform, eps: f64) {
+    fn areas(&mut self, pk: &Packed, parts: Range<usize>, tr: &PixelTransform, eps: f64, cmds: &mut Commands) {
         let mut next = parts.start;
         while next < parts.end {
             let first = next;
@@ -330,16 +332,16 @@ impl Scratch {
                 geom::simplify_ring_into(&self.px, eps, &mut self.dp, self.rings.open());
                 self.rings.finish(0);
             }
-            self.polygon();
+            self.polygon(cmds);
         }
         if !self.slow.is_empty() {
             let cut = geom::clip_polygons(std::mem::take(&mut self.slow), CLIP);
-            self.cmds.polygons(&geom::snap_polygons(&cut));
+            cmds.polygons(&geom::snap_polygons(&cut));
         }
     }
 
     /// One polygon of [`Scratch::areas`], its rings (exterior first) in `self.rings`.
-    fn polygon(&mut self) {
+    fn polygon(&mut self, cmds: &mut Commands) {
         let ext = self.rings.get(0);
         if ext.len() < 4 {
             return;
@@ -368,7 +370,7 @@ impl Scratch {
         if geom::area2(&self.q) < 0 {
             self.q.reverse();
         }
-        self.cmds.ring(&self.q);
+        cmds.ring(&self.q);
         for i in 1..self.rings.len() {
             let hole = self.rings.get(i);
             if hole.len() < 4 || CLIP.misses_box(&geom::bbox_of(hole)) {
@@ -378,7 +380,7 @@ impl Scratch {
                 if geom::area2(&self.q) > 0 {
                     self.q.reverse();
                 }
-                self.cmds.ring(&self.q);
+                cmds.ring(&self.q);
             }
         }
     }
@@ -414,7 +416,11 @@ impl<'a> PackedWriter<'a> {
     /// Adds feature `i` of the packed layer with its geometry commands; private attributes only
     /// for [`Audience::Full`].
     fn add(&mut self, kind: tile::GeomType, geometry: &[u32], i: usize, audience: Audience) {
-        let all = self.pk.tags_of(i);
+        self.add_tagged(kind, geometry, self.pk.features[i].mvt_id, self.pk.tags_of(i), audience);
+    }
+
+    /// Adds a feature with these packed tags (private ones only for [`Audience::Full`]).
+    fn add_tagged(&mut self, kind: tile::GeomType, geometry: &[u32], mvt_id: u64, all: &[Tag], audience: Audience) {
         let tags = &mut self.tags;
         tags.clear();
         for t in all {
@@ -434,7 +440,7 @@ impl<'a> PackedWriter<'a> {
                 next
             }));
         }
-        self.out.push(self.pk.features[i].mvt_id, kind, &self.tags, geometry);
+        self.out.push(mvt_id, kind, &self.tags, geometry);
     }
 
     fn finish(self) -> Option<Vec<u8>> {
@@ -558,13 +564,18 @@ pub(crate) fn encode_features(
     let pk = layer.packed();
     let mut w = PackedWriter::new(layer.name().as_str(), pk, chosen.len());
     let mut s = Scratch::default();
+    let mut cmds = Commands::default();
+    // Merged lines: per attribute set (without the id), the feature id and tags of its first line
+    // and the commands of all.
+    let mut merged: HashMap<&[Tag], (u64, Commands)> = HashMap::new();
+    let mut merged_order: Vec<&[Tag]> = Vec::new();
     for i in chosen {
         let pf = &pk.features[i];
         if tile.z < pf.min_zoom {
             continue;
         }
         let parts = pk.part_range(i);
-        s.cmds.clear();
+        cmds.clear();
         let kind = match pf.kind {
             Kind::Point => {
                 let c = pk.part(parts.start)[0];
@@ -572,19 +583,29 @@ pub(crate) fn encode_features(
                 if !CLIP.contains([x, y]) {
                     continue;
                 }
-                s.cmds.point(snap([x, y]));
+                cmds.point(snap([x, y]));
                 tile::GeomType::Point
             }
+            Kind::Lines if detail.merge_lines && !full => {
+                // The id is the first tag (see `Packed::new`); the others name the group.
+                let tags = &pk.tags_of(i)[1..];
+                let group = merged.entry(tags).or_insert_with(|| {
+                    merged_order.push(tags);
+                    (pf.mvt_id, Commands::default())
+                });
+                s.lines(pk, parts, &tr, detail.simplify_px, &mut group.1);
+                continue;
+            }
             Kind::Lines => {
-                s.lines(pk, parts, &tr, detail.simplify_px);
-                if s.cmds.is_empty() {
+                s.lines(pk, parts, &tr, detail.simplify_px, &mut cmds);
+                if cmds.is_empty() {
                     // At full zoom a line shorter than a pixel stays as a one-pixel dash.
                     let a = to_px(&tr, &feats[i].anchor);
                     if !full || !CLIP.contains(a) {
                         continue;
                     }
                     let q = snap(a);
-                    s.cmds.line(&[q, [q[0] + 1, q[1]]]);
+                    cmds.line(&[q, [q[0] + 1, q[1]]]);
                 }
                 tile::GeomType::Linestring
             }
@@ -593,8 +614,8 @@ pub(crate) fn encode_features(
                 if !full && pf.area_m2 * px2_per_m2 < spec.min_area_px2 * detail.min_area_scale {
                     continue;
                 }
-                s.areas(pk, parts.clone(), &tr, detail.simplify_px);
-                if s.cmds.is_empty() {
+                s.areas(pk, parts.clone(), &tr, detail.simplify_px, &mut cmds);
+                if cmds.is_empty() {
                     // At full zoom nothing disappears: an outline that collapsed on the pixel grid
                     // becomes one pixel at the feature's anchor (when the anchor is in the tile).
                     let a = to_px(&tr, &feats[i].anchor);
@@ -602,12 +623,18 @@ pub(crate) fn encode_features(
                     {
                         continue;
                     }
-                    s.cmds.ring(&pixel_square(snap(a)));
+                    cmds.ring(&pixel_square(snap(a)));
                 }
                 tile::GeomType::Polygon
             }
         };
-        w.add(kind, s.cmds.as_slice(), i, audience);
+        w.add(kind, cmds.as_slice(), i, audience);
+    }
+    for tags in merged_order {
+        let (id, group) = &merged[tags];
+        if !group.is_empty() {
+            w.add_tagged(tile::GeomType::Linestring, group.as_slice(), *id, tags, audience);
+        }
     }
     Ok(w.finish())
 }

@@ -39,7 +39,7 @@ pub(crate) struct Part {
 }
 
 /// One attribute: key and value as dictionary indexes; `private` ones only for signed-in clients.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Tag {
     pub key: u32,
     pub value: u32,

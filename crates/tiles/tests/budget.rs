@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::decode;
+use common::{G, decode};
 use geo::{LineString, MultiPolygon, Polygon};
 use wangge_tiles::tilemath::lonlat_to_merc;
 use wangge_tiles::{Attr, Audience, Feature, FeatureLayer, Geom, LayerName, TileId, TileSource};
@@ -71,4 +71,44 @@ fn zoomed_out_tiles_are_coarsened_under_the_budget_and_full_zoom_keeps_everythin
     let full = decode(&source.encode(LayerName::Communities, None, t, Audience::Public).unwrap());
     let in_tile = full.first().map_or(0, |l| l.features.len());
     assert!(in_tile > 0);
+}
+
+#[test]
+fn a_zoomed_out_street_grid_of_short_ways_is_merged_by_class_under_the_budget() {
+    // 150 × 150 blocks of 100-metre ways, each its own feature (as OpenStreetMap ways split at
+    // every junction are): far over the budget at zoom 10 as separate features.
+    let (cx, cy) = lonlat_to_merc(116.3, 39.9);
+    let t = TileId::containing_merc(cx, cy, 10);
+    let (x0, y0) = (t.bounds().min_x + 1000.0, t.bounds().min_y + 1000.0);
+    let mut feats = Vec::new();
+    for i in 0..150 {
+        for j in 0..150 {
+            let (x, y) = (x0 + 130.0 * f64::from(i), y0 + 130.0 * f64::from(j));
+            for (k, (dx, dy)) in [(130.0, 0.0), (0.0, 130.0)].into_iter().enumerate() {
+                let line = LineString::from(vec![(x, y), (x + dx, y + dy)]);
+                let class = if i % 10 == 0 { "primary" } else { "secondary" };
+                let f = Feature::new(
+                    format!("way/{i}-{j}-{k}"),
+                    Geom::Lines(geo::MultiLineString(vec![line])),
+                    vec![Attr::public("kind", "road"), Attr::public("class", class)],
+                );
+                feats.push(f.unwrap());
+            }
+        }
+    }
+    let ways = feats.len();
+    let source = TileSource::default().with_layer(FeatureLayer::new(LayerName::Basemap, feats));
+    assert!(
+        t.bounds().contains(x0, y0) && t.bounds().contains(x0 + 150.0 * 130.0, y0 + 150.0 * 130.0),
+        "the grid is in one tile"
+    );
+    let bytes = source.encode(LayerName::Basemap, None, t, Audience::Public).unwrap();
+    assert!(bytes.len() <= wangge_tiles::source::TILE_BUDGET_BYTES, "{} bytes", bytes.len());
+    let layer = &decode(&bytes)[0];
+    // One feature per class, every way still drawn as a part of it.
+    let classes: std::collections::BTreeSet<&str> = layer.features.iter().filter_map(|f| f.str("class")).collect();
+    assert_eq!(classes, ["primary", "secondary"].into_iter().collect());
+    assert!(layer.features.len() < 10, "{} features", layer.features.len());
+    let parts: usize = layer.features.iter().map(|f| if let G::Lines(l) = &f.geom { l.len() } else { 0 }).sum();
+    assert!(parts * 10 >= ways * 9, "{parts} lines drawn of {ways} ways");
 }
