@@ -24,16 +24,25 @@ pub(crate) struct Detail {
     /// Lines with the same attributes (but for their ids) become one feature: a zoomed-out
     /// street network is thousands of short ways, each paying for its own id and tags.
     pub merge_lines: bool,
+    /// Areas smaller than this (square pixels) are dropped below full zoom, whatever the layer's
+    /// own minimum.
+    pub min_area_px2: f64,
 }
 
 impl Detail {
     /// Every tile starts here.
-    pub const FULL: Detail = Detail { simplify_px: SIMPLIFY_PX, min_area_scale: 1.0, merge_lines: false };
+    pub const FULL: Detail =
+        Detail { simplify_px: SIMPLIFY_PX, min_area_scale: 1.0, merge_lines: false, min_area_px2: 0.0 };
 
     /// The next coarser step for a tile over its byte budget: lines merged by attributes, twice
     /// the tolerance, four times the smallest area (a polygon twice as wide).
     pub fn coarser(self) -> Self {
-        Detail { simplify_px: 2.0 * self.simplify_px, min_area_scale: 4.0 * self.min_area_scale, merge_lines: true }
+        Detail {
+            simplify_px: 2.0 * self.simplify_px,
+            min_area_scale: 4.0 * self.min_area_scale,
+            merge_lines: true,
+            min_area_px2: self.min_area_px2,
+        }
     }
 }
 
@@ -506,6 +515,34 @@ impl FeatureBytes {
     }
 }
 
+/// For a tile of `layer` that encodes to `size` bytes, over `budget`: the area (square pixels)
+/// above which the largest areas of the tile fit in the budget, at the average bytes per feature
+/// (with a tenth to spare); `None` when the layer has no areas there to drop.
+pub(crate) fn largest_areas_floor(layer: &FeatureLayer, tile: TileId, size: usize, budget: usize) -> Option<f64> {
+    let pk = layer.packed();
+    let scale = tile.transform().scale();
+    let mut areas: Vec<f64> = Vec::new();
+    let mut others = 0usize;
+    for i in layer.query(&tile.buffered_bounds()) {
+        let pf = &pk.features[i];
+        if tile.z < pf.min_zoom {
+            continue;
+        }
+        match pf.kind {
+            Kind::Areas => areas.push(pf.area_m2 * scale * scale),
+            _ => others += 1,
+        }
+    }
+    if areas.is_empty() {
+        return None;
+    }
+    let per_feature = size as f64 / (areas.len() + others) as f64;
+    let fit = ((0.9 * budget as f64 / per_feature) as usize).saturating_sub(others);
+    areas.sort_by(|a, b| b.total_cmp(a));
+    // Keep the `fit` largest: the floor sits just above the first one left out.
+    Some(areas.get(fit).map_or(0.0, |a| a.next_up()))
+}
+
 /// A 1-pixel square at `q` (inside the clipping square), oriented for MVT, for features that must
 /// stay visible when their outline collapses.
 pub(crate) fn pixel_square(q: Q) -> [Q; 4] {
@@ -611,7 +648,8 @@ pub(crate) fn encode_features(
             }
             Kind::Areas => {
                 // Below full zoom, areas smaller than the layer's minimum are dropped.
-                if !full && pf.area_m2 * px2_per_m2 < spec.min_area_px2 * detail.min_area_scale {
+                let min_px2 = (spec.min_area_px2 * detail.min_area_scale).max(detail.min_area_px2);
+                if !full && pf.area_m2 * px2_per_m2 < min_px2 {
                     continue;
                 }
                 s.areas(pk, parts.clone(), &tr, detail.simplify_px, &mut cmds);

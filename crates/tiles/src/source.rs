@@ -3,7 +3,7 @@
 
 use crate::TileError;
 use crate::attrs::{Attr, Audience};
-use crate::encode::{Detail, encode_features};
+use crate::encode::{Detail, encode_features, largest_areas_floor};
 use crate::heat::{COMPLETENESS, HeatLayer, HeatPoint, encode_cells, encode_heat};
 use crate::layer::{Feature, FeatureLayer, Geom, LayerName};
 use crate::tilemath::{MercBox, TileId, lonlat_to_merc};
@@ -513,17 +513,30 @@ impl TileSource {
                 // Zoomed out, a tile can cover a whole city: over the byte budget it is encoded
                 // again with coarser simplification and fewer small areas, a few times at most.
                 // From full zoom on nothing is dropped, so the budget does not apply there.
+                // Last, when areas are still too many (each simple, but thousands of them), only
+                // the largest that fit in the budget are kept.
                 let layer = self.feature_layer(name, variant)?;
                 let mut detail = Detail::FULL;
                 let mut steps = 0;
+                let mut trimmed = false;
                 loop {
                     let bytes = encode_features(layer, tile, audience, detail)?;
-                    let over = bytes.as_ref().is_some_and(|b| b.len() > TILE_BUDGET_BYTES);
-                    if !over || tile.z >= layer.spec().full_zoom || steps == MAX_COARSER_STEPS {
+                    let size = bytes.as_ref().map_or(0, Vec::len);
+                    if size <= TILE_BUDGET_BYTES || tile.z >= layer.spec().full_zoom || trimmed {
                         break bytes;
                     }
-                    detail = detail.coarser();
-                    steps += 1;
+                    if steps < MAX_COARSER_STEPS {
+                        detail = detail.coarser();
+                        steps += 1;
+                        continue;
+                    }
+                    match largest_areas_floor(layer, tile, size, TILE_BUDGET_BYTES) {
+                        Some(floor) => {
+                            detail.min_area_px2 = floor;
+                            trimmed = true;
+                        }
+                        None => break bytes,
+                    }
                 }
             }
         };

@@ -112,3 +112,39 @@ fn a_zoomed_out_street_grid_of_short_ways_is_merged_by_class_under_the_budget() 
     let parts: usize = layer.features.iter().map(|f| if let G::Lines(l) = &f.geom { l.len() } else { 0 }).sum();
     assert!(parts * 10 >= ways * 9, "{parts} lines drawn of {ways} ways");
 }
+
+#[test]
+fn a_thousand_large_simple_areas_over_the_budget_keep_the_largest_that_fit() {
+    // 34 × 34 squares, 700 to 980 metres wide (70 to 100 pixels at zoom 10: larger than any
+    // coarser step drops), each with a long name: only leaving some out brings the tile under
+    // the budget.
+    let (cx, cy) = lonlat_to_merc(116.3, 39.9);
+    let t = TileId::containing_merc(cx, cy, 10);
+    let (x0, y0) = (t.bounds().min_x + 1000.0, t.bounds().min_y + 1000.0);
+    let mut feats = Vec::new();
+    let mut side = std::collections::HashMap::new();
+    for i in 0..34 {
+        for j in 0..34 {
+            let w = 700.0 + 10.0 * f64::from((i * 7 + j * 13) % 29);
+            let (x, y) = (x0 + 1100.0 * f64::from(i), y0 + 1100.0 * f64::from(j));
+            let sq = geo::Rect::new((x, y), (x + w, y + w)).to_polygon();
+            let key = format!("c{i:02}{j:02}");
+            side.insert(key.clone(), w);
+            let name = format!("{key} {}", "社区".repeat(150));
+            feats.push(
+                Feature::new(key, Geom::Areas(MultiPolygon(vec![sq])), vec![Attr::public("name", name)]).unwrap(),
+            );
+        }
+    }
+    let source = TileSource::default().with_layer(FeatureLayer::new(LayerName::Communities, feats));
+    let bytes = source.encode(LayerName::Communities, None, t, Audience::Public).unwrap();
+    assert!(bytes.len() <= wangge_tiles::source::TILE_BUDGET_BYTES, "{} bytes", bytes.len());
+    let kept: std::collections::HashSet<String> =
+        decode(&bytes)[0].features.iter().map(|f| f.str("id").unwrap().to_string()).collect();
+    // About half the bytes fit: well over a third of the squares stay.
+    assert!(kept.len() * 3 > side.len(), "{} of {} kept", kept.len(), side.len());
+    assert!(kept.len() < side.len());
+    let smallest_kept = kept.iter().map(|k| side[k]).fold(f64::INFINITY, f64::min);
+    let largest_dropped = side.iter().filter(|(k, _)| !kept.contains(*k)).map(|(_, w)| *w).fold(0.0, f64::max);
+    assert!(smallest_kept >= largest_dropped, "kept {smallest_kept} m, dropped {largest_dropped} m");
+}
