@@ -15,6 +15,9 @@ use std::ops::Range;
 /// Simplification tolerance in tile pixels (one pixel of the tile's 4096 grid).
 pub(crate) const SIMPLIFY_PX: f64 = 1.0;
 
+/// The coarsest simplification a tile over its budget gets, in tile pixels.
+pub(crate) const MAX_SIMPLIFY_PX: f64 = 4.0;
+
 /// How much detail a tile keeps: the simplification tolerance, and the smallest area kept below
 /// full zoom as a multiple of the layer's own minimum.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,10 +38,11 @@ impl Detail {
         Detail { simplify_px: SIMPLIFY_PX, min_area_scale: 1.0, merge_lines: false, min_area_px2: 0.0 };
 
     /// The next coarser step for a tile over its byte budget: lines merged by attributes, twice
-    /// the tolerance, four times the smallest area (a polygon twice as wide).
+    /// the tolerance (at most [`MAX_SIMPLIFY_PX`]: beyond it outlines visibly warp), four times
+    /// the smallest area (a polygon twice as wide).
     pub fn coarser(self) -> Self {
         Detail {
-            simplify_px: 2.0 * self.simplify_px,
+            simplify_px: (2.0 * self.simplify_px).min(MAX_SIMPLIFY_PX),
             min_area_scale: 4.0 * self.min_area_scale,
             merge_lines: true,
             min_area_px2: self.min_area_px2,
@@ -515,10 +519,17 @@ impl FeatureBytes {
     }
 }
 
-/// For a tile of `layer` that encodes to `size` bytes, over `budget`: the area (square pixels)
-/// above which the largest areas of the tile fit in the budget, at the average bytes per feature
-/// (with a tenth to spare); `None` when the layer has no areas there to drop.
-pub(crate) fn largest_areas_floor(layer: &FeatureLayer, tile: TileId, size: usize, budget: usize) -> Option<f64> {
+/// For a tile of `layer` whose `written` features took `size` bytes, over `budget`: the area
+/// (square pixels) above which the largest areas of the tile fit in the budget at the average
+/// bytes per feature (a tenth to spare), assuming the features written were the largest (the
+/// ones left out were dropped for being small); `None` when the layer has no areas there.
+pub(crate) fn largest_areas_floor(
+    layer: &FeatureLayer,
+    tile: TileId,
+    size: usize,
+    written: usize,
+    budget: usize,
+) -> Option<f64> {
     let pk = layer.packed();
     let scale = tile.transform().scale();
     let mut areas: Vec<f64> = Vec::new();
@@ -533,10 +544,10 @@ pub(crate) fn largest_areas_floor(layer: &FeatureLayer, tile: TileId, size: usiz
             _ => others += 1,
         }
     }
-    if areas.is_empty() {
+    if areas.is_empty() || written == 0 {
         return None;
     }
-    let per_feature = size as f64 / (areas.len() + others) as f64;
+    let per_feature = size as f64 / written as f64;
     let fit = ((0.9 * budget as f64 / per_feature) as usize).saturating_sub(others);
     areas.sort_by(|a, b| b.total_cmp(a));
     // Keep the `fit` largest: the floor sits just above the first one left out.
@@ -556,7 +567,7 @@ pub(crate) fn encode_features(
     tile: TileId,
     audience: Audience,
     detail: Detail,
-) -> Result<Option<Vec<u8>>, TileError> {
+) -> Result<Option<(Vec<u8>, usize)>, TileError> {
     let spec = layer.spec();
     if tile.z < spec.min_zoom {
         return Ok(None);
@@ -674,7 +685,8 @@ pub(crate) fn encode_features(
             w.add_tagged(tile::GeomType::Linestring, group.as_slice(), *id, tags, audience);
         }
     }
-    Ok(w.finish())
+    let written = w.out.count;
+    Ok(w.finish().map(|b| (b, written)))
 }
 
 #[cfg(test)]

@@ -520,22 +520,22 @@ impl TileSource {
                 let mut steps = 0;
                 let mut trimmed = false;
                 loop {
-                    let bytes = encode_features(layer, tile, audience, detail)?;
-                    let size = bytes.as_ref().map_or(0, Vec::len);
+                    let encoded = encode_features(layer, tile, audience, detail)?;
+                    let (size, written) = encoded.as_ref().map_or((0, 0), |(b, n)| (b.len(), *n));
                     if size <= TILE_BUDGET_BYTES || tile.z >= layer.spec().full_zoom || trimmed {
-                        break bytes;
+                        break encoded.map(|(b, _)| b);
                     }
                     if steps < MAX_COARSER_STEPS {
                         detail = detail.coarser();
                         steps += 1;
                         continue;
                     }
-                    match largest_areas_floor(layer, tile, size, TILE_BUDGET_BYTES) {
+                    match largest_areas_floor(layer, tile, size, written, TILE_BUDGET_BYTES) {
                         Some(floor) => {
                             detail.min_area_px2 = floor;
                             trimmed = true;
                         }
-                        None => break bytes,
+                        None => break encoded.map(|(b, _)| b),
                     }
                 }
             }
@@ -548,7 +548,8 @@ impl TileSource {
 /// fetches a dozen tiles per view over a phone connection.
 pub const TILE_BUDGET_BYTES: usize = 500_000;
 
-/// At most this many coarser encodings (tolerance up to 32 pixels) for a tile over the budget.
+/// At most this many coarser encodings for a tile over the budget (tolerance up to 4 pixels,
+/// areas under 32 × 32 pixels dropped).
 const MAX_COARSER_STEPS: u32 = 5;
 
 pub(crate) fn layer_list() -> String {

