@@ -1,16 +1,16 @@
-//! `wangge import`: read every file, merge it with what the store holds, derive containment and
-//! household estimates, and write the changed datasets in one transaction.
+//! `wangge import`: read every file, then merge it with what the store holds, derive containment
+//! and household estimates, and write the changed datasets in one transaction
+//! ([`wangge_planning::import::commit`], shared with the server's import jobs).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use wangge_core::chinacoords::CoordSystem;
-use wangge_core::{Catalogue, DatasetInfo, Layers, Stats};
-use wangge_io::estimate::{EstimateParams, estimate_households};
+use wangge_core::{Catalogue, Layers, Stats};
+use wangge_io::estimate::EstimateParams;
 use wangge_io::{Imported, ReadOptions};
-use wangge_store::ImportCommit;
 
 /// Arguments of `wangge import`.
 #[derive(clap::Args, Debug)]
@@ -106,60 +106,13 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
         imported.push(one);
     }
 
-    // 2. Merge with the store's content.
+    // 2.-5. Merge with the store's content, derive containment and estimates, write what changed.
     let store = crate::open_store(db).await?;
-    let current = store.load().await.context("loading the store")?;
-    let mut known: BTreeMap<String, DatasetInfo> =
-        store.datasets().await?.into_iter().map(|r| (r.info.name.clone(), r.info)).collect();
-    let mut merged = current.clone();
-    for i in &imported {
-        merged.replace_dataset(&i.dataset.name, i.layers.clone());
-        known.insert(i.dataset.name.clone(), i.dataset.clone());
-    }
-
-    // 3. Register rows must name buildings that exist.
-    let building_ids: BTreeSet<&str> = merged.buildings.iter().map(|b| b.source_id.as_str()).collect();
-    for i in &imported {
-        if let Some((row, r)) =
-            i.layers.register.iter().enumerate().find(|(_, r)| !building_ids.contains(r.building.as_str()))
-        {
-            bail!(
-                "{}: row {}: field `building_id`: building `{}` does not exist in the store (import its buildings first)",
-                i.dataset.source,
-                row + 2,
-                r.building
-            );
-        }
-    }
-
-    // 4. Derive containment and household estimates over everything.
-    let summary = tokio::task::spawn_blocking(move || {
-        merged.assign_containers();
-        let summary = estimate_households(&mut merged, &params);
-        (merged, summary)
-    })
-    .await?;
-    let (mut merged, estimate) = summary;
-    merged.sort();
-
-    // 5. Write every dataset whose rows changed (new ones, and old ones whose derived values moved).
-    let imported_names: BTreeSet<&str> = imported.iter().map(|i| i.dataset.name.as_str()).collect();
-    let mut commit = ImportCommit::default();
-    for name in merged.dataset_names().into_iter().chain(imported_names.iter().map(|s| s.to_string())) {
-        if commit.datasets.iter().any(|(d, _)| d.name == name) {
-            continue;
-        }
-        let after = merged.dataset_part(&name);
-        if imported_names.contains(name.as_str()) || after != current.dataset_part(&name) {
-            let info =
-                known.get(&name).cloned().with_context(|| format!("dataset `{name}` is not recorded in the store"))?;
-            commit.datasets.push((info, after));
-        }
-    }
-    store.commit_import(&commit).await.context("writing the import")?;
+    let committed = wangge_planning::import::commit(&*store, &imported, &params).await?;
+    let estimate = committed.estimate;
 
     // 6. Report.
-    let atlas = wangge_core::Atlas::new(merged);
+    let atlas = wangge_core::Atlas::new(committed.layers);
     let stats = atlas.stats();
     if args.json {
         let files: Vec<_> = imported

@@ -4,6 +4,7 @@
 
 pub mod circles;
 pub mod edit;
+pub mod import;
 pub mod run;
 
 /// What can go wrong in a run or an edit.

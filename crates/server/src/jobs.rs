@@ -104,6 +104,11 @@ pub enum Work {
         /// How the network is built.
         opts: wangge_circles::NetworkOptions,
     },
+    /// Import a dataset already read: merged with the store, written, and served.
+    Import {
+        /// What was read.
+        imported: Box<wangge_io::Imported>,
+    },
 }
 
 impl Work {
@@ -112,6 +117,7 @@ impl Work {
         match self {
             Self::Partition { .. } => "partition",
             Self::Circles { .. } => "circles",
+            Self::Import { .. } => "import",
         }
     }
 }
@@ -154,6 +160,7 @@ async fn supervise(
 ) -> Result<Value, PlanningError> {
     match work {
         Work::Circles { selected, profile, opts } => circles(state, id, (selected, profile, opts), cancel, tx).await,
+        Work::Import { imported } => import(state, *imported, &cancel, tx).await,
         Work::Partition { selection, quota, plan, seed } => {
             let atlas = state.atlas();
             let previous = state.store.active_plan().await.map_err(|e| PlanningError::Mismatch(e.to_string()))?;
@@ -254,6 +261,59 @@ async fn circles(
         "scores": run.scores.len(),
         "coverage": run.coverage.len(),
         "grid_plan": meta.graph.extra.get("grid_plan"),
+    }))
+}
+
+/// One import at a time: each merges with what the store holds and derives values over everything,
+/// so two at once would each miss the other's data.
+static IMPORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The import work: merge with the store and write in one transaction
+/// ([`wangge_planning::import::commit`]), then serve the new model (walking network and tiles
+/// follow).
+async fn import(
+    state: &AppState,
+    imported: wangge_io::Imported,
+    cancel: &AtomicBool,
+    tx: &watch::Sender<Snapshot>,
+) -> Result<Value, PlanningError> {
+    let step = |fraction: f64, message: &str| {
+        tx.send_modify(|s| {
+            s.progress = fraction;
+            s.message = message.to_string();
+        });
+    };
+    step(0.0, "waiting for other imports");
+    let _one = IMPORTS.lock().await;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(PlanningError::Cancelled);
+    }
+    step(0.2, "merging with the store and writing");
+    let committed =
+        wangge_planning::import::commit(&*state.store, std::slice::from_ref(&imported), &Default::default())
+            .await
+            .map_err(|e| PlanningError::Mismatch(e.to_string()))?;
+    step(0.7, "serving the new data");
+    let stats_of = |l: &wangge_core::Layers| {
+        json!({
+            "buildings": l.buildings.len(), "compounds": l.compounds.len(), "regions": l.regions.len(),
+            "facilities": l.facilities.len(), "network_edges": l.edges.len(), "register_rows": l.register.len(),
+        })
+    };
+    let counts = stats_of(&imported.layers);
+    let atlas = tokio::task::spawn_blocking(move || wangge_core::Atlas::new(committed.layers))
+        .await
+        .map_err(|e| PlanningError::Mismatch(format!("rebuilding the model: {e}")))?;
+    state.replace_atlas(atlas).await.map_err(|e| PlanningError::Mismatch(e.to_string()))?;
+    const NOTES: usize = 50;
+    Ok(json!({
+        "dataset": imported.dataset.name,
+        "format": imported.dataset.format,
+        "counts": counts,
+        "written": committed.written,
+        "estimate": committed.estimate,
+        "notes": imported.notes.iter().take(NOTES).collect::<Vec<_>>(),
+        "notes_total": imported.notes.len(),
     }))
 }
 

@@ -209,6 +209,83 @@ fn circles_jobs(backend: &str) {
     assert!(!resp.into_body().read_to_vec().unwrap().is_empty());
 }
 
+/// Imports through the API: the data is read before the job starts (bad data is a 422 naming
+/// the feature, nothing written), then merged, stored and served; the job keeps the data's size,
+/// not the data.
+fn import_jobs(backend: &str) {
+    let s = start_city(backend, wangge_server::Options::default(), Role::Resident, Some(beijing()));
+    let b = &s.base;
+    let planner = login(b, "planner1");
+    let leader = login(b, "leader1");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let datasets = || rt.block_on(s.store.datasets()).unwrap().len();
+    let before = datasets();
+    let fc = |features: Value| json!({"type": "FeatureCollection", "features": features});
+    let kindergarten = |id: &str, lon: f64| {
+        json!({"type": "Feature", "id": id, "geometry": {"type": "Point", "coordinates": [lon, 39.995]},
+               "properties": {"category": "kindergarten", "name": format!("新幼儿园 {id}")}})
+    };
+    let good = fc(json!([kindergarten("k-new-1", 116.333), kindergarten("k-new-2", 116.336)]));
+    let bad = |body: Value, field: &str, needle: &str| {
+        let (status, answer) = post_job(b, Some(&planner), &body);
+        assert_eq!(status, 422, "{body}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field) && message.contains(needle), "{message}");
+    };
+    bad(json!({"kind": "import", "dataset": "", "geojson": good}), "dataset", "1 to 100");
+    bad(json!({"kind": "import", "dataset": "k"}), "geojson", "one of them");
+    bad(json!({"kind": "import", "dataset": "k", "geojson": good, "csv": "a,b"}), "geojson", "one of them");
+    bad(json!({"kind": "import", "dataset": "k", "geojson": good, "input_coords": "utm"}), "input_coords", "gcj02");
+    let mut casino = kindergarten("k-bad", 116.334);
+    casino["properties"]["category"] = json!("casino");
+    bad(
+        json!({"kind": "import", "dataset": "k", "geojson": fc(json!([kindergarten("k-ok", 116.3), casino]))}),
+        "category",
+        "casino",
+    );
+    assert_eq!(datasets(), before, "a refused import writes nothing");
+    assert_error(
+        &post_job(b, Some(&leader), &json!({"kind": "import", "dataset": "k", "geojson": good})),
+        403,
+        "planner",
+    );
+
+    let (status, started) =
+        post_job(b, Some(&planner), &json!({"kind": "import", "dataset": "new-kindergartens", "geojson": good}));
+    assert_eq!(status, 202, "{started}");
+    assert!(
+        started["params"].get("geojson").is_none() && started["params"]["geojson_bytes"].as_u64().unwrap() > 100,
+        "{started}"
+    );
+    let done = wait(b, &planner, started["id"].as_i64().unwrap());
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["counts"]["facilities"], 2, "{done}");
+    assert_eq!(datasets(), before + 1);
+    // Served at once: the facility by id, and in the nearest-services answer next to it.
+    let (status, f) = call("GET", &format!("{b}/api/v1/facilities/k-new-1"), None, None);
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(f["properties"]["name"], "新幼儿园 k-new-1");
+
+    // Register rows must name buildings of the store: the job fails and writes nothing.
+    let csv = "building_id,households\nno-such-building,12\n";
+    let (status, started) = post_job(b, Some(&planner), &json!({"kind": "import", "dataset": "reg", "csv": csv}));
+    assert_eq!(status, 202, "{started}");
+    let failed = wait(b, &planner, started["id"].as_i64().unwrap());
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(failed["message"].as_str().unwrap().contains("no-such-building"), "{failed}");
+    assert_eq!(datasets(), before + 1);
+}
+
+#[test]
+fn import_jobs_read_store_and_serve_a_dataset_on_the_embedded_store() {
+    import_jobs("sqlite");
+}
+
+#[test]
+fn import_jobs_read_store_and_serve_a_dataset_on_postgis() {
+    import_jobs("postgres");
+}
+
 #[test]
 fn circles_jobs_recompute_and_store_coverage_on_the_embedded_store() {
     circles_jobs("sqlite");

@@ -505,6 +505,22 @@ fn registers(backend: &str) {
     assert!(targets[2].starts_with("facility:api:"));
     assert_eq!(&targets[3..], ["facility:f-new", "facility:f-new"]);
     assert!(log.iter().all(|e| e.author == "planner1"));
+
+    // The same log over HTTP for leaders and planners: newest first, paged, filtered by target.
+    let audit = format!("{b}/api/v1/audit");
+    assert_error(&call("GET", &audit, None, None), 401, "sign in");
+    let (status, page) = call("GET", &format!("{audit}?limit=2"), Some(&leader), None);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!((page["matched"].as_u64(), page["next"].as_u64()), (Some(5), Some(2)), "{page}");
+    let seqs: Vec<i64> = page["entries"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [log[4].seq, log[3].seq]);
+    assert_eq!(page["entries"][0]["change"], log[4].change);
+    let (_, last) = call("GET", &format!("{audit}?limit=2&offset=4"), Some(&planner), None);
+    assert_eq!((last["entries"].as_array().unwrap().len(), last["next"].is_null()), (1, true), "{last}");
+    let (_, one) = call("GET", &format!("{audit}?target=building:"), Some(&leader), None);
+    assert_eq!(one["matched"], 1, "{one}");
+    assert_eq!(one["entries"][0]["change"]["households"], json!({"before": 40, "after": 55}));
+    assert_error(&call("GET", &format!("{audit}?limit=0"), Some(&leader), None), 400, "limit");
 }
 
 #[test]

@@ -26,6 +26,7 @@ fn needs(method: &str, path: &str) -> Needs {
             Leader
         }
         ("GET", p) if p.starts_with("/api/v1/jobs") => Leader,
+        ("GET", "/api/v1/audit") => Leader,
         ("GET", _) => Anyone,
         ("POST", "/api/v1/login") => Anyone,
         ("POST" | "PUT" | "DELETE", _) => Planner,

@@ -62,6 +62,59 @@ pub enum JobRequest {
         /// Buildings and facilities farther than this from every walkable way are unreachable, metres (default 300).
         max_snap_m: Option<f64>,
     },
+    /// Import one dataset sent in the request (as `wangge import` does with a file): a GeoJSON
+    /// FeatureCollection (buildings, facilities, boundaries or walking ways; roles from the
+    /// features) or a register CSV. Re-importing a dataset name replaces it.
+    Import {
+        /// The dataset's name (1 to 100 characters).
+        dataset: String,
+        /// A GeoJSON FeatureCollection (give this or `csv`).
+        #[schema(value_type = Object)]
+        geojson: Option<Value>,
+        /// A register CSV (`building_id,households,…`), as text.
+        csv: Option<String>,
+        /// Coordinate system of the GeoJSON: `wgs84` (default), `gcj02` or `bd09`.
+        input_coords: Option<String>,
+    },
+}
+
+/// Reads the data of an import request as `wangge import` reads a file (the format detected from
+/// the content), before the job starts: bad data is a 422 naming the feature or row, and nothing
+/// is written.
+async fn read_import(
+    s: &AppState,
+    dataset: String,
+    geojson: Option<Value>,
+    csv: Option<String>,
+    input_coords: Option<&str>,
+) -> Result<wangge_io::Imported, ApiError> {
+    if dataset.trim().is_empty() || dataset.len() > 100 || dataset.chars().any(char::is_control) {
+        return Err(bad_field("dataset", "a dataset name is 1 to 100 characters, without control characters"));
+    }
+    let (bytes, suffix) = match (geojson, csv) {
+        (Some(g), None) => (serde_json::to_vec(&g).map_err(|e| bad_field("geojson", e))?, ".geojson"),
+        (None, Some(c)) => (c.into_bytes(), ".csv"),
+        _ => return Err(bad_field("geojson", "give the data as `geojson` (an object) or `csv` (text), one of them")),
+    };
+    let opts = wangge_io::ReadOptions {
+        catalogue: (*s.catalogue).clone(),
+        dataset: Some(dataset.clone()),
+        population_field: None,
+        input_coords: super::coords(input_coords)
+            .map_err(|_| bad_field("input_coords", "one of wgs84, gcj02, bd09"))?,
+        geojson_role: wangge_io::GeoJsonRole::Auto,
+    };
+    let field = if suffix == ".csv" { "csv" } else { "geojson" };
+    tokio::task::spawn_blocking(move || {
+        let file = tempfile::Builder::new().prefix("wangge-import-").suffix(suffix).tempfile()?;
+        std::fs::write(file.path(), &bytes)?;
+        Ok::<_, std::io::Error>(wangge_io::read(file.path(), &opts))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("reading the import: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("reading the import: {e}")))?
+    // The reader names the temporary file: the client knows the data as the request's field.
+    .map_err(|e| bad_field(field, e.to_string().split_once(": ").map_or(e.to_string(), |(_, why)| why.to_string())))
 }
 
 fn job_json(j: &JobRecord) -> Value {
@@ -134,13 +187,17 @@ async fn work_of(s: &AppState, req: JobRequest) -> Result<Work, ApiError> {
             let opts = wangge_circles::NetworkOptions { max_snap_m, respect_compounds: true, frame: None };
             Ok(Work::Circles { selected, profile, opts })
         }
+        JobRequest::Import { dataset, geojson, csv, input_coords } => {
+            let imported = read_import(s, dataset, geojson, csv, input_coords.as_deref()).await?;
+            Ok(Work::Import { imported: Box::new(imported) })
+        }
     }
 }
 
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = JobRequest, security(("bearer" = [])),
     responses((status = 202, description = "The job, running: `{id, kind, params, status, progress, message, result, author, created_at, finished_at}` (planner)"),
         (status = 400, description = "Malformed JSON"), (status = 401, description = "Not signed in"), (status = 403, description = "Not a planner"),
-        (status = 422, description = "An unknown kind or field, a bad quota, an unknown community or street, a plan that is not a draft")))]
+        (status = 422, description = "An unknown kind or field, a bad quota, an unknown community or street, a plan that is not a draft, import data that cannot be read (naming the feature or row)")))]
 async fn start_job(
     State(s): State<AppState>,
     crate::auth::PlannerUser(user): crate::auth::PlannerUser,
@@ -148,10 +205,20 @@ async fn start_job(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: JobRequest = serde_json::from_value(body.clone()).map_err(|e| {
         let field = if body.get("kind").is_none() { "kind" } else { "job" };
-        bad_field(field, format!("{e} (kinds: partition, circles)"))
+        bad_field(field, format!("{e} (kinds: partition, circles, import)"))
     })?;
     let work = work_of(&s, req).await?;
-    let job = jobs::start(&s, work, &body, &user.name).await?;
+    // An import's data is not kept with the job: its size stands in for it.
+    let mut params = body;
+    if let Some(o) = params.as_object_mut() {
+        for field in ["geojson", "csv"] {
+            if let Some(v) = o.remove(field) {
+                let bytes = v.as_str().map_or_else(|| v.to_string().len(), str::len);
+                o.insert(format!("{field}_bytes"), json!(bytes));
+            }
+        }
+    }
+    let job = jobs::start(&s, work, &params, &user.name).await?;
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))))
 }
 

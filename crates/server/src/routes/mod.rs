@@ -64,6 +64,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/facilities"),
     ("PUT", "/api/v1/facilities/{id}"),
     ("DELETE", "/api/v1/facilities/{id}"),
+    ("GET", "/api/v1/audit"),
     ("POST", "/api/v1/jobs"),
     ("GET", "/api/v1/jobs"),
     ("GET", "/api/v1/jobs/{id}"),

@@ -21,6 +21,43 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_households))
         .routes(routes!(add_facility))
         .routes(routes!(put_facility, delete_facility))
+        .routes(routes!(audit_log))
+}
+
+/// Query of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only entries whose target starts with this (`building:`, `facility:f-12`, …).
+    target: Option<String>,
+    /// Entries per page, 1 to 1000 (default 100).
+    limit: Option<usize>,
+    /// Entries to skip, newest first (default 0).
+    offset: Option<usize>,
+}
+
+/// The largest page of the audit log.
+const MAX_AUDIT_PAGE: usize = 1000;
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "registers", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, description = "`{entries, matched, offset, limit, next}`: register changes newest first, each `{seq, at, author, target, change}` (change: before and after); `next` is the offset of the following page, null on the last (leader, planner)"),
+        (status = 400, description = "A limit outside 1..1000"), (status = 401, description = "Not signed in"), (status = 403, description = "A resident")))]
+async fn audit_log(
+    State(s): State<AppState>,
+    crate::auth::LeaderUser(_reader): crate::auth::LeaderUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(ApiError::BadParam { param: "limit", reason: format!("{limit} is outside 1..{MAX_AUDIT_PAGE}") });
+    }
+    let offset = q.offset.unwrap_or(0);
+    let mut log = s.store.audit(q.target.as_deref().filter(|t| !t.is_empty())).await?;
+    log.reverse();
+    let matched = log.len();
+    let entries: Vec<Value> = log.iter().skip(offset).take(limit).map(audit_json).collect();
+    let next = (offset.saturating_add(limit) < matched).then(|| offset + limit);
+    Ok(Json(json!({ "entries": entries, "matched": matched, "offset": offset, "limit": limit, "next": next })))
 }
 
 fn bad_field(field: &str, reason: impl std::fmt::Display) -> ApiError {

@@ -190,10 +190,8 @@ async fn tile(
             let owned: Vec<(LayerName, Option<String>)> =
                 parts.iter().map(|(n, v)| (*n, v.map(str::to_string))).collect();
             let tiles = s.tiles.clone();
-            let _permit = encoders()
-                .acquire()
-                .await
-                .map_err(|e| ApiError::Internal(format!("encoding tile {id}: {e}")))?;
+            let _permit =
+                encoders().acquire().await.map_err(|e| ApiError::Internal(format!("encoding tile {id}: {e}")))?;
             let t = tokio::task::spawn_blocking(move || {
                 let parts: Vec<(LayerName, Option<&str>)> = owned.iter().map(|(n, v)| (*n, v.as_deref())).collect();
                 tiles.composite(&parts, id, audience)
