@@ -102,6 +102,11 @@ pub trait Store: UserStore + WorkStore + Send + Sync {
     /// when there is no plan of that name.
     async fn activate_plan(&self, name: &str) -> Result<()>;
 
+    /// [`Store::activate_plan`] as a compare-and-set: with `Some(version)`, only when the plan is
+    /// still at that version (else [`StoreError::Stale`], writing nothing), so a planner publishes
+    /// exactly the version they reviewed.
+    async fn activate_plan_at(&self, name: &str, expected_version: Option<i64>) -> Result<()>;
+
     /// Deletes a plan with its assignments, grids and edit history; `false` when there was none.
     async fn delete_plan(&self, name: &str) -> Result<bool>;
 

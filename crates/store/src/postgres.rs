@@ -341,9 +341,24 @@ impl Store for PgStore {
     }
 
     async fn activate_plan(&self, name: &str) -> Result<()> {
+        self.activate_plan_at(name, None).await
+    }
+
+    async fn activate_plan_at(&self, name: &str, expected_version: Option<i64>) -> Result<()> {
         let doing = format!("activating plan `{name}`");
         let mut tx = begin_plan_write(&self.pool, &doing).await?;
-        if plan_status(&mut tx, name, &doing).await? != PlanStatus::Active.as_str() {
+        let status = plan_status(&mut tx, name, &doing).await?;
+        if let Some(expected) = expected_version {
+            let current: Option<i64> = sqlx::query_scalar(plans::SELECT_VERSION)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query_err(doing.clone()))?;
+            if current != Some(expected) {
+                return Err(plans::stale(name, expected, current));
+            }
+        }
+        if status != PlanStatus::Active.as_str() {
             sqlx::query(plans::RETIRE_ACTIVE)
                 .bind(name)
                 .execute(&mut *tx)

@@ -751,22 +751,35 @@ async fn activation_retires_the_plan_in_force(f: Fixture) {
     s.activate_plan("b").await.unwrap();
     assert_eq!(statuses(s).await, [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Active, 2)]);
 
+    // As a compare-and-set: a stale version writes nothing; the current one activates.
+    s.save_plan(&plan("d", PlanStatus::Draft)).await.unwrap();
+    match s.activate_plan_at("d", Some(7)).await.unwrap_err() {
+        StoreError::Stale { name, expected, current } => assert_eq!((name.as_str(), expected, current), ("d", 7, 1)),
+        other => panic!("expected Stale, got {other:?}"),
+    }
+    assert_eq!(s.active_plan().await.unwrap().unwrap().name, "b");
+    s.activate_plan_at("d", Some(1)).await.unwrap();
+    assert_eq!(s.active_plan().await.unwrap().unwrap().name, "d");
+    s.activate_plan("b").await.unwrap();
+    s.delete_plan("d").await.unwrap();
+    assert_eq!(statuses(s).await, [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Active, 4)]);
+
     // Saving a plan as active retires the one in force; a retired plan can come back.
     s.save_plan(&plan("c", PlanStatus::Active)).await.unwrap();
     assert_eq!(
         statuses(s).await,
-        [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Retired, 3), st("c", PlanStatus::Active, 1)]
+        [st("a", PlanStatus::Retired, 3), st("b", PlanStatus::Retired, 5), st("c", PlanStatus::Active, 1)]
     );
     s.activate_plan("a").await.unwrap();
     assert_eq!(
         statuses(s).await,
-        [st("a", PlanStatus::Active, 4), st("b", PlanStatus::Retired, 3), st("c", PlanStatus::Retired, 2)]
+        [st("a", PlanStatus::Active, 4), st("b", PlanStatus::Retired, 5), st("c", PlanStatus::Retired, 2)]
     );
     // Re-saving the active plan as active keeps it in force and retires nobody.
     s.save_plan(&plan("a", PlanStatus::Active)).await.unwrap();
     assert_eq!(
         statuses(s).await,
-        [st("a", PlanStatus::Active, 5), st("b", PlanStatus::Retired, 3), st("c", PlanStatus::Retired, 2)]
+        [st("a", PlanStatus::Active, 5), st("b", PlanStatus::Retired, 5), st("c", PlanStatus::Retired, 2)]
     );
 
     // The database itself refuses a second active plan.

@@ -685,7 +685,8 @@ async fn publish(
 ) -> Result<Json<Value>, ApiError> {
     writable(&s, &name, body.version).await?;
     let previous = s.store.active_plan().await?;
-    s.store.activate_plan(&name).await?;
+    // Compare-and-set: an edit landing between the check above and now makes this a 409 too.
+    s.store.activate_plan_at(&name, Some(body.version)).await?;
     let now = load(&s, &name).await?;
     s.plan_changed(&now).await?;
     let mut prev_name = None;
