@@ -1,6 +1,7 @@
 //! Service-circle benchmarks: the Helsinki sample (every catalogue category for every building,
 //! graph build included), a synthetic network of 1,000,000 nodes (graph build, building placement
-//! and one category for every building, measured apart), isochrones and nearest-service queries.
+//! and one category for every building, measured apart), isochrones and nearest-service queries (by
+//! search and from the per-category nearest-facility trees the server keeps).
 //!
 //! Run: `cargo bench -p wangge-benches --bench circles`.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -66,6 +67,29 @@ fn bench(c: &mut Criterion) {
             black_box(searcher.nearest_services(&sources[i], &fs, &every, &profile).unwrap())
         })
     });
+    // What one `GET /api/v1/nearest` costs in the engine: before (a new searcher per request, as
+    // the server did) and now (the nearest-facility trees, snap included).
+    let points: Vec<_> = hel.buildings.iter().filter_map(|b| b.shape.point()).collect();
+    g.bench_function("nearest_request_new_searcher", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            let snap = net.snap_point(points[i]);
+            black_box(snap.and_then(|s| net.searcher().nearest_services(&s, &fs, &every, &profile)).ok())
+        })
+    });
+    g.bench_function("service_fields_build", |b| b.iter(|| black_box(net.service_fields(&fs))));
+    let fields = net.service_fields(&fs);
+    eprintln!(
+        "helsinki nearest-facility trees: {} junctions, {} bytes",
+        net.graph().stats().junctions,
+        fields.heap_bytes()
+    );
+    g.bench_function("nearest_request_fields", |b| {
+        b.iter(|| {
+            i = (i + 1) % points.len();
+            black_box(fields.nearest_services(&net, points[i], &fs, &every, &profile).ok())
+        })
+    });
     g.finish();
 
     // A synthetic city of about 1,000,000 network nodes.
@@ -117,6 +141,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 7919) % sources.len();
             black_box(searcher.isochrones(&sources[i], &[15.0], &profile, &iso).unwrap())
+        })
+    });
+    let t = std::time::Instant::now();
+    let fields = net.service_fields(&fs);
+    eprintln!(
+        "synthetic nearest-facility trees: built in {:.2} s, {} junctions, {} bytes",
+        t.elapsed().as_secs_f64(),
+        net.graph().stats().junctions,
+        fields.heap_bytes()
+    );
+    g.bench_function("nearest_services_every_category_fields", |b| {
+        b.iter(|| {
+            i = (i + 7919) % sources.len();
+            black_box(fields.nearest_from(&net, &sources[i], &fs, &every, &profile).unwrap())
         })
     });
     g.finish();

@@ -91,7 +91,7 @@ impl Network {
 
     /// Isochrones around a snapped point (a facility's [`crate::PlacedFacility::snap`], or any
     /// point placed with [`Network::snap_point`]), one per entry of `minutes`, in that order.
-    /// For many isochrones keep a [`Searcher`] instead.
+    /// Uses a pooled [`Searcher`] (see [`Network::with_searcher`]).
     pub fn isochrones(
         &self,
         from: &Snap,
@@ -99,7 +99,7 @@ impl Network {
         profile: &WalkProfile,
         options: &IsochroneOptions,
     ) -> Result<Vec<Isochrone>, CirclesError> {
-        self.searcher().isochrones(from, minutes, profile, options)
+        self.with_searcher(|s| s.isochrones(from, minutes, profile, options))
     }
 }
 

@@ -13,6 +13,8 @@
 //! - [`coverage`]: households covered per group and category; completeness scores.
 //! - [`isochrone`]: walking areas for a list of minutes, as polygons with holes.
 //! - [`services`]: the nearest services for a resident, with routes.
+//! - [`fields`]: per-category nearest-facility trees answering the common nearest-services query
+//!   without a search.
 //! - [`siting`]: where to add facilities (maximal covering location, greedy + swap, exact).
 //! - [`synth`]: a synthetic walking network for benchmarks and tests.
 //! - [`profile`]: walking speeds.
@@ -40,6 +42,7 @@
 pub mod access;
 pub mod coverage;
 mod error;
+pub mod fields;
 pub mod graph;
 pub mod isochrone;
 pub mod network;
@@ -52,6 +55,7 @@ pub mod synth;
 
 pub use access::{Accessibility, CategoryReach, Reach, ReachOptions, ReachScratch, ReachStatus};
 pub use error::CirclesError;
+pub use fields::ServiceFields;
 pub use graph::{Component, GraphStats, WalkGraph};
 pub use isochrone::{Isochrone, IsochroneOptions};
 pub use network::{CategoryInfo, FacilitySet, Network, NetworkOptions, Origins, PlacedFacility, Snap, SnapFailure};

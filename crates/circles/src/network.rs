@@ -258,6 +258,8 @@ pub struct Network {
     seg_compound: Vec<u32>,
     compounds: CompoundIndex,
     options: NetworkOptions,
+    /// Idle searchers (see [`Network::with_searcher`]).
+    pub(crate) pool: std::sync::Mutex<Vec<crate::services::SearchBuffers>>,
 }
 
 impl Network {
@@ -304,7 +306,7 @@ impl Network {
                 })
                 .collect()
         };
-        Ok(Self { graph, segments, seg_compound, compounds, options: options.clone() })
+        Ok(Self { graph, segments, seg_compound, compounds, options: options.clone(), pool: Default::default() })
     }
 
     /// Builds the network of a city's layers (its nodes, edges and compounds).

@@ -67,6 +67,25 @@ pub struct Searcher<'n> {
     pub(crate) next: Vec<u32>,
 }
 
+/// The buffers of a [`Searcher`] without its network, kept in the network's pool between queries.
+#[derive(Debug)]
+pub(crate) struct SearchBuffers {
+    b: Bounded,
+    fdist: Vec<u64>,
+    fvia_node: Vec<u32>,
+    fvia_arc: Vec<u32>,
+    fdone: Vec<bool>,
+    ftouched: Vec<u32>,
+    pieces: Vec<(Coord<f64>, Coord<f64>)>,
+    buf: Vec<Coord<f64>>,
+    grid: Vec<u8>,
+    next: Vec<u32>,
+}
+
+/// Searchers kept for reuse: at most this many idle ones per network (each holds 12 bytes per
+/// junction; a server needs about one per worker thread, as a search never waits).
+const POOL_MAX: usize = 8;
+
 impl Network {
     /// A searcher for repeated queries on this network.
     pub fn searcher(&self) -> Searcher<'_> {
@@ -85,8 +104,38 @@ impl Network {
         }
     }
 
+    /// Runs `f` with a searcher from this network's pool (made when the pool is empty), and puts
+    /// it back afterwards: repeated one-off queries (a server's) allocate nothing proportional to
+    /// the network.
+    pub fn with_searcher<T>(&self, f: impl FnOnce(&mut Searcher<'_>) -> T) -> T {
+        let parts = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let mut searcher = match parts {
+            Some(p) => Searcher {
+                net: self,
+                b: p.b,
+                fdist: p.fdist,
+                fvia_node: p.fvia_node,
+                fvia_arc: p.fvia_arc,
+                fdone: p.fdone,
+                ftouched: p.ftouched,
+                pieces: p.pieces,
+                buf: p.buf,
+                grid: p.grid,
+                next: p.next,
+            },
+            None => self.searcher(),
+        };
+        let out = f(&mut searcher);
+        let Searcher { net: _, b, fdist, fvia_node, fvia_arc, fdone, ftouched, pieces, buf, grid, next } = searcher;
+        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.len() < POOL_MAX {
+            pool.push(SearchBuffers { b, fdist, fvia_node, fvia_arc, fdone, ftouched, pieces, buf, grid, next });
+        }
+        out
+    }
+
     /// The nearest services from a point (placed like any point; see [`Network::snap_point`]).
-    /// For many queries keep a [`Searcher`] instead.
+    /// Uses a pooled [`Searcher`] (see [`Network::with_searcher`]).
     pub fn nearest_services(
         &self,
         from: Point<f64>,
@@ -95,13 +144,20 @@ impl Network {
         profile: &WalkProfile,
     ) -> Result<Vec<ServiceHit>, CirclesError> {
         let snap = self.snap_point(from)?;
-        self.searcher().nearest_services(&snap, facilities, query, profile)
+        self.with_searcher(|s| s.nearest_services(&snap, facilities, query, profile))
     }
 }
 
 /// Appends the points of chain `c` from offset `from` to offset `to` (either direction), lon/lat,
 /// skipping a first point equal to the last one already there.
-fn append_chain(g: &WalkGraph, c: u32, from: f64, to: f64, tmp: &mut Vec<Coord<f64>>, out: &mut Vec<Coord<f64>>) {
+pub(crate) fn append_chain(
+    g: &WalkGraph,
+    c: u32,
+    from: f64,
+    to: f64,
+    tmp: &mut Vec<Coord<f64>>,
+    out: &mut Vec<Coord<f64>>,
+) {
     tmp.clear();
     g.chain_points(c, from.min(to), from.max(to), &g.lonlat, tmp);
     if from > to {

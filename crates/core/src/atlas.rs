@@ -357,6 +357,26 @@ impl<'a> AreaIndex<'a> {
     }
 }
 
+/// An owned R-tree of bounding boxes, built once (per snapshot, per plan version) and kept: which
+/// boxes contain a point, as positions in the input order. Exact tests are the caller's (the
+/// geometry is not kept here, so the index can live beside the data it indexes).
+#[derive(Debug, Clone, Default)]
+pub struct BoxTree {
+    tree: BoxIndex,
+}
+
+impl BoxTree {
+    /// Indexes the boxes (`None`: an empty geometry, never found).
+    pub fn new(boxes: impl Iterator<Item = Option<Bbox>>) -> Self {
+        Self { tree: box_index(boxes) }
+    }
+
+    /// Positions of the boxes containing `p` (outline included), in no particular order.
+    pub fn at(&self, p: geo::Point<f64>) -> impl Iterator<Item = usize> + '_ {
+        self.tree.locate_all_at_point(&[p.x(), p.y()]).map(|g| g.data)
+    }
+}
+
 impl Layers {
     /// Fills in containment the sources did not state, from geometry: a building's compound and
     /// community, a compound's community, and a region's parent (the smallest enclosing region of a

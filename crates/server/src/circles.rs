@@ -1,7 +1,7 @@
 //! The walking network of the served model, built once per atlas snapshot: nearest services with
 //! routes and isochrones answer from memory.
 
-use wangge_circles::{FacilitySet, Network, NetworkOptions, WalkProfile};
+use wangge_circles::{FacilitySet, Network, NetworkOptions, ServiceFields, WalkProfile};
 use wangge_core::{Atlas, Catalogue};
 
 /// The walking graph with the model's facilities placed on it.
@@ -9,12 +9,16 @@ use wangge_core::{Atlas, Catalogue};
 pub struct Engine {
     /// Graph and facilities, or why there are none (no walkable ways imported, say).
     pub ready: Result<(Network, FacilitySet), String>,
+    /// Per-category nearest-facility trees of `ready` (the default nearest-services question
+    /// answered without a search); `None` when there is no network.
+    pub fields: Option<ServiceFields>,
     /// Walking speed (the standard profile).
     pub profile: WalkProfile,
 }
 
 impl Engine {
-    /// Builds the graph from the atlas' ways and places every catalogued facility.
+    /// Builds the graph from the atlas' ways, places every catalogued facility and grows the
+    /// nearest-facility trees.
     pub fn build(atlas: &Atlas, catalogue: &Catalogue) -> Self {
         let ready = Network::from_layers(atlas.layers(), &NetworkOptions::default())
             .map_err(|e| e.to_string())
@@ -26,6 +30,15 @@ impl Engine {
         if let Err(e) = &ready {
             tracing::warn!("no walking network: {e}");
         }
-        Self { ready, profile: WalkProfile::default() }
+        let fields = ready.as_ref().ok().map(|(net, facilities)| {
+            let fields = net.service_fields(facilities);
+            tracing::info!(
+                junctions = net.graph().stats().junctions,
+                bytes = fields.heap_bytes(),
+                "nearest-facility trees built"
+            );
+            fields
+        });
+        Self { ready, fields, profile: WalkProfile::default() }
     }
 }

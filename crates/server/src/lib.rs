@@ -31,7 +31,7 @@ pub use error::ApiError;
 pub struct AppState {
     /// The model: an immutable snapshot shared by requests, replaced whole by register updates
     /// (see [`AppState::atlas`] and [`AppState::replace_atlas`]).
-    atlas: Arc<std::sync::RwLock<Arc<Atlas>>>,
+    atlas: Arc<std::sync::RwLock<(Arc<Atlas>, Arc<routes::responsible::RegionIndex>)>>,
     /// Vector tiles of the model and of the plans, cached and invalidated by changes.
     pub tiles: Arc<wangge_tiles::TileService>,
     /// The walking network and facilities of the current atlas (nearest services, isochrones).
@@ -54,7 +54,9 @@ pub struct AppState {
     /// Background jobs running in this process.
     pub jobs: Arc<jobs::Jobs>,
     /// The active plan as last loaded (see [`AppState::active_plan`]).
-    plan_cache: Arc<tokio::sync::RwLock<Option<Arc<PlanRecord>>>>,
+    plan_cache: Arc<routes::responsible::PlanCache>,
+    /// Grid workers in force as last read (see [`routes::responsible::WorkersCache`]).
+    pub(crate) workers_cache: Arc<routes::responsible::WorkersCache>,
 }
 
 impl AppState {
@@ -76,9 +78,20 @@ impl AppState {
         let catalogue = Arc::new(catalogue);
         let atlas = Arc::new(atlas);
         let tiles = tiles::load(&*store, &atlas).await?;
-        let engine = circles::Engine::build(&atlas, &catalogue);
-        Ok(Self {
-            atlas: Arc::new(std::sync::RwLock::new(atlas)),
+        let (engine, regions) = {
+            let (atlas, catalogue) = (atlas.clone(), catalogue.clone());
+            tokio::task::spawn_blocking(move || {
+                (circles::Engine::build(&atlas, &catalogue), routes::responsible::RegionIndex::new(&atlas))
+            })
+            .await
+            .map_err(|e| wangge_store::StoreError::Corrupt {
+                doing: "building the walking network".into(),
+                id: "-".into(),
+                reason: e.to_string(),
+            })?
+        };
+        let state = Self {
+            atlas: Arc::new(std::sync::RwLock::new((atlas, Arc::new(regions)))),
             tiles: Arc::new(tiles),
             circles: Arc::new(std::sync::RwLock::new(Arc::new(engine))),
             catalogue,
@@ -90,11 +103,22 @@ impl AppState {
             metrics: ops::Metrics::new(),
             jobs: Arc::default(),
             plan_cache: Arc::default(),
-        })
+            workers_cache: Arc::default(),
+        };
+        // The active plan and its grid index, loaded now rather than by the first requests.
+        if let Err(e) = state.active_plan().await {
+            tracing::warn!("loading the active plan: {e}");
+        }
+        Ok(state)
     }
 
     /// The current model snapshot (cheap: an `Arc` clone).
     pub fn atlas(&self) -> Arc<Atlas> {
+        self.atlas.read().unwrap_or_else(std::sync::PoisonError::into_inner).0.clone()
+    }
+
+    /// The current model snapshot with its region index (the two always belong together).
+    pub fn atlas_and_regions(&self) -> (Arc<Atlas>, Arc<routes::responsible::RegionIndex>) {
         self.atlas.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
@@ -109,26 +133,35 @@ impl AppState {
         let atlas = Arc::new(atlas);
         let catalogue = self.catalogue.clone();
         let for_engine = atlas.clone();
-        let engine = tokio::task::spawn_blocking(move || circles::Engine::build(&for_engine, &catalogue))
-            .await
-            .map_err(|e| ApiError::Internal(format!("rebuilding the walking network: {e}")))?;
+        let (engine, regions) = tokio::task::spawn_blocking(move || {
+            (circles::Engine::build(&for_engine, &catalogue), routes::responsible::RegionIndex::new(&for_engine))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("rebuilding the walking network: {e}")))?;
         tiles::atlas_changed(self, &atlas).await?;
         *self.circles.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
-        *self.atlas.write().unwrap_or_else(std::sync::PoisonError::into_inner) = atlas;
+        *self.atlas.write().unwrap_or_else(std::sync::PoisonError::into_inner) = (atlas, Arc::new(regions));
         Ok(())
     }
 
     /// Tells the tiles (and the cached active plan) that a plan changed: an edit, a new plan, a
     /// publication. Only the tiles the changed grids touch are re-encoded.
     pub async fn plan_changed(&self, plan: &PlanRecord) -> Result<(), ApiError> {
-        *self.plan_cache.write().await = None;
+        self.plan_cache.invalidate();
         tiles::plan_changed(self, plan).await
     }
 
-    /// The plan in force with its grid outlines; read from the store again only when the plan in
-    /// force or its version changed (e.g. `wangge plan activate` while serving).
+    /// The plan in force with its grid outlines. This server's own plan changes are seen at once
+    /// ([`AppState::plan_changed`]); other writers' (`wangge plan activate` while serving, another
+    /// server on the same PostGIS) within [`routes::responsible::STORE_TTL`]. The plan is loaded
+    /// again only when the plan in force or its version changed.
     pub async fn active_plan(&self) -> Result<Option<Arc<PlanRecord>>, ApiError> {
-        routes::responsible::active_plan_cached(&*self.store, &self.plan_cache).await
+        Ok(self.active_plan_indexed().await?.map(|p| p.record.clone()))
+    }
+
+    /// [`AppState::active_plan`] with an R-tree of its grids.
+    pub async fn active_plan_indexed(&self) -> Result<Option<Arc<routes::responsible::ActivePlan>>, ApiError> {
+        self.plan_cache.get(&self.store).await
     }
 }
 

@@ -12,9 +12,10 @@ use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use geo::{Geometry, Point};
 use geojson::{Feature, FeatureCollection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wangge_circles::{CirclesError, IsochroneOptions, ServiceQuery};
@@ -105,7 +106,7 @@ fn round1(x: f64) -> f64 {
 async fn nearest(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<NearestQuery>,
-) -> Result<Json<FeatureCollection>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let (p, sys) = super::point(q.lon.as_deref(), q.lat.as_deref(), q.coords.as_deref())?;
     let cats = categories(&s, q.categories.as_deref())?;
     let k = q.k.unwrap_or(1);
@@ -121,43 +122,218 @@ async fn nearest(
     }
     let engine = s.circles();
     let (net, facilities) = engine.ready.as_ref().map_err(|e| no_network(e))?;
-    let query = ServiceQuery { categories: cats.clone(), k, cutoff_m };
-    let hits = net.nearest_services(p, facilities, &query, &engine.profile).map_err(circles_error)?;
-    let placed = facilities.facilities();
-    let mut out = Vec::with_capacity(hits.len());
-    for h in &hits {
-        let cat = s.catalogue.get(&h.category);
-        let f = &placed[h.facility];
-        let (flon, flat) = sys.from_wgs84(f.location.x(), f.location.y());
-        let mut feature = Feature::from(features::geometry(&Geometry::LineString(h.route.clone()), sys));
-        feature.properties = Some(
-            json!({
-                "category": h.category,
-                "category_name_zh": cat.map(|c| c.name_zh.as_str()),
-                "category_name_en": cat.map(|c| c.name_en.as_str()),
-                "threshold_m": cat.map(|c| c.distance_m),
-                "within_threshold": cat.map(|c| h.distance_m <= c.distance_m),
-                "facility_id": h.source_id,
-                "facility_name": h.name,
-                "facility_lon": (flon * 1e7).round() / 1e7,
-                "facility_lat": (flat * 1e7).round() / 1e7,
-                "distance_m": round1(h.distance_m),
-                "minutes": round1(h.time_s / 60.0),
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        );
-        out.push(feature);
+    let query = ServiceQuery { categories: cats, k, cutoff_m };
+    let hits = match &engine.fields {
+        Some(fields) => fields.nearest_services(net, p, facilities, &query, &engine.profile),
+        None => net.nearest_services(p, facilities, &query, &engine.profile),
     }
-    let missing: Vec<&String> = cats.iter().filter(|c| !hits.iter().any(|h| &h.category == *c)).collect();
-    let mut fc = features::collection(out);
-    let members = fc.foreign_members.get_or_insert_default();
-    members.insert("missing".into(), json!(missing));
+    .map_err(circles_error)?;
+    let placed = facilities.facilities();
+    let features = hits
+        .iter()
+        .map(|h| {
+            let cat = s.catalogue.get(&h.category);
+            let f = &placed[h.facility];
+            let (flon, flat) = sys.from_wgs84(f.location.x(), f.location.y());
+            RouteFeature {
+                kind: "Feature",
+                geometry: RouteLine { kind: "LineString", coordinates: RouteCoords(&h.route, sys) },
+                properties: RouteProps {
+                    category: &h.category,
+                    category_name_en: cat.map(|c| c.name_en.as_str()),
+                    category_name_zh: cat.map(|c| c.name_zh.as_str()),
+                    distance_m: round1(h.distance_m),
+                    facility_id: &h.source_id,
+                    facility_lat: (flat * 1e7).round() / 1e7,
+                    facility_lon: (flon * 1e7).round() / 1e7,
+                    facility_name: h.name.as_deref(),
+                    minutes: round1(h.time_s / 60.0),
+                    threshold_m: cat.map(|c| c.distance_m),
+                    within_threshold: cat.map(|c| h.distance_m <= c.distance_m),
+                },
+            }
+        })
+        .collect();
+    let missing: Vec<&str> =
+        query.categories.iter().filter(|c| !hits.iter().any(|h| &h.category == *c)).map(String::as_str).collect();
     let (x, y) = sys.from_wgs84(p.x(), p.y());
-    members.insert("point".into(), json!([x, y]));
-    members.insert("speed_mps".into(), json!(engine.profile.speed_mps()));
-    Ok(Json(fc))
+    let body = NearestBody {
+        kind: "FeatureCollection",
+        features,
+        attribution: features::OSM_ATTRIBUTION,
+        missing,
+        point: [x, y],
+        speed_mps: engine.profile.speed_mps(),
+    };
+    // Written straight from borrowed data (no GeoJSON or JSON value tree in between).
+    let mut out = Vec::with_capacity(1024 + hits.iter().map(|h| 40 * h.route.0.len() + 400).sum::<usize>());
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, DecimalFormatter);
+    serde::Serialize::serialize(&body, &mut ser).map_err(|e| ApiError::Internal(format!("encoding nearest: {e}")))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"))], out)
+        .into_response())
+}
+
+/// The answer of `GET /api/v1/nearest`: a GeoJSON FeatureCollection with foreign members (the
+/// same document the GeoJSON types gave, keys in the same order).
+#[derive(Serialize)]
+struct NearestBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<RouteFeature<'a>>,
+    attribution: &'static str,
+    missing: Vec<&'a str>,
+    point: [f64; 2],
+    speed_mps: f64,
+}
+
+#[derive(Serialize)]
+struct RouteFeature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    geometry: RouteLine<'a>,
+    properties: RouteProps<'a>,
+}
+
+#[derive(Serialize)]
+struct RouteLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: RouteCoords<'a>,
+}
+
+/// A route's points in `sys`, rounded to 7 decimals (as [`features::geometry`] does).
+struct RouteCoords<'a>(&'a geo::LineString<f64>, CoordSystem);
+
+impl Serialize for RouteCoords<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let round7 = |v: f64| (v * 1e7).round() / 1e7;
+        let mut seq = s.serialize_seq(Some(self.0.0.len()))?;
+        for c in &self.0.0 {
+            let (x, y) = self.1.from_wgs84(c.x, c.y);
+            seq.serialize_element(&[round7(x), round7(y)])?;
+        }
+        seq.end()
+    }
+}
+
+/// Properties of a route (alphabetical, as a JSON map orders them).
+#[derive(Serialize)]
+struct RouteProps<'a> {
+    category: &'a str,
+    category_name_en: Option<&'a str>,
+    category_name_zh: Option<&'a str>,
+    distance_m: f64,
+    facility_id: &'a str,
+    facility_lat: f64,
+    facility_lon: f64,
+    facility_name: Option<&'a str>,
+    minutes: f64,
+    threshold_m: Option<f64>,
+    within_threshold: Option<bool>,
+}
+
+/// serde_json's compact output, with numbers that have at most 7 decimals (coordinates rounded
+/// to 1 cm, distances to 0.1 m) written from integers: the same text as the shortest
+/// round-trip form serde_json writes, at a fraction of the cost. Others go to serde_json.
+struct DecimalFormatter;
+
+impl serde_json::ser::Formatter for DecimalFormatter {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        let mut buf = [0u8; 32];
+        match short_decimal(v, &mut buf) {
+            Some(text) => w.write_all(text),
+            None => serde_json::ser::CompactFormatter.write_f64(w, v),
+        }
+    }
+}
+
+/// `v` as `[-]int.frac` when it is exactly a number of 7 decimals or fewer (a fraction other than
+/// 0, magnitude between 0.001 and 10⁷), trailing zeros left out; `None` otherwise. Such a
+/// decimal is the only one of 7 decimals naming this double, hence its shortest form too.
+fn short_decimal(v: f64, buf: &mut [u8; 32]) -> Option<&[u8]> {
+    const SCALE: f64 = 1e7;
+    let a = v.abs();
+    if !(1e-3..1e7).contains(&a) {
+        return None;
+    }
+    let n = (a * SCALE).round();
+    if n / SCALE != a {
+        return None;
+    }
+    let n = n as u64;
+    let (int, mut frac) = (n / 10_000_000, n % 10_000_000);
+    if frac == 0 {
+        return None;
+    }
+    let mut digits = 7;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    // Written backwards from the end of `buf`: fraction, point, integer part, sign.
+    let mut at = buf.len();
+    for _ in 0..digits {
+        at -= 1;
+        buf[at] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    at -= 1;
+    buf[at] = b'.';
+    let mut int = int;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    if v < 0.0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    Some(&buf[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_decimal;
+
+    /// The integer-based form is serde_json's own text for every number it takes, and declines
+    /// the rest.
+    #[test]
+    fn short_decimals_are_serde_json_text() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut taken = 0;
+        for i in 0..200_000u64 {
+            let r = next();
+            let v = match i % 4 {
+                0 => ((r % 3_600_000_000) as i64 - 1_800_000_000) as f64 / 1e7,
+                1 => ((r as f64 / u64::MAX as f64 * 360.0 - 180.0) * 1e7).round() / 1e7,
+                2 => ((r % 100_000_000) as f64 / 10.0).round() / 10.0,
+                _ => f64::from_bits(r),
+            };
+            let mut buf = [0u8; 32];
+            let want = serde_json::to_string(&v).unwrap_or_default();
+            if let Some(text) = short_decimal(v, &mut buf) {
+                assert_eq!(std::str::from_utf8(text).unwrap_or_default(), want, "{v:e}");
+                taken += 1;
+            }
+        }
+        assert!(taken > 100_000, "{taken}");
+        for v in [0.0, -0.0, 1000.0, 1e-9, 1e300, f64::NAN, 0.123_456_78] {
+            assert!(short_decimal(v, &mut [0u8; 32]).is_none(), "{v}");
+        }
+        assert_eq!(short_decimal(-0.5, &mut [0u8; 32]), Some(&b"-0.5"[..]));
+        assert_eq!(short_decimal(24.950_421, &mut [0u8; 32]), Some(&b"24.950421"[..]));
+    }
 }
 
 /// Query of `GET /api/v1/isochrones`.

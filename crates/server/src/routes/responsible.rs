@@ -13,16 +13,26 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{Path, State};
-use geo::{BoundingRect, Intersects, Point};
+use geo::{Area, Intersects, Point};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use wangge_core::atlas::AreaIndex;
+use wangge_core::atlas::BoxTree;
 use wangge_core::chinacoords::CoordSystem;
+use wangge_core::geometry::Bbox;
 use wangge_core::model::{Region, RegionLevel};
-use wangge_core::plan::PlanRecord;
+use wangge_core::plan::{PlanGrid, PlanRecord};
 use wangge_store::{GridWorker, Role, WorkerSet};
+
+/// How long the active plan and grid workers read from the store are trusted without asking it
+/// again, for writers other than this server (the CLI, another server on a shared PostGIS).
+/// This server's own changes invalidate the caches at once.
+pub const STORE_TTL: Duration = Duration::from_secs(1);
+/// Past this age a cached answer is still used, and the store asked again in the background.
+const REFRESH_AFTER: Duration = Duration::from_millis(750);
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,11 +60,271 @@ fn region_json(r: &Region) -> Value {
     json!({ "id": r.source_id, "name": r.name, "code": r.code })
 }
 
-/// The smallest region of `level` containing `p`.
-fn smallest(regions: &[Region], level: RegionLevel, p: Point<f64>) -> Option<&Region> {
-    let of_level: Vec<&Region> = regions.iter().filter(|r| r.level == level).collect();
-    let index = AreaIndex::new(of_level.iter().map(|r| &r.area).collect());
-    index.containing(p).first().map(|&i| of_level[i])
+/// The regions of one level of an atlas snapshot, indexed by box.
+#[derive(Debug, Default)]
+struct LevelIndex {
+    tree: BoxTree,
+    /// Position in the atlas' regions, by position in the tree.
+    regions: Vec<u32>,
+    /// Area (square degrees, as the answer's order only needs comparing), by position in the tree.
+    area: Vec<f64>,
+}
+
+impl LevelIndex {
+    fn new(regions: &[Region], level: RegionLevel) -> Self {
+        let of_level: Vec<u32> = (0..regions.len() as u32).filter(|&i| regions[i as usize].level == level).collect();
+        let tree = BoxTree::new(of_level.iter().map(|&i| Bbox::of(&regions[i as usize].area)));
+        let area = of_level.iter().map(|&i| regions[i as usize].area.unsigned_area()).collect();
+        Self { tree, regions: of_level, area }
+    }
+
+    /// The smallest region of this level containing `p` (on the outline counts; ties: the first).
+    fn smallest<'r>(&self, regions: &'r [Region], p: Point<f64>) -> Option<&'r Region> {
+        self.tree
+            .at(p)
+            .filter(|&k| regions[self.regions[k] as usize].area.intersects(&p))
+            .min_by(|&a, &b| self.area[a].total_cmp(&self.area[b]).then(a.cmp(&b)))
+            .map(|k| &regions[self.regions[k] as usize])
+    }
+}
+
+/// The communities and streets of one atlas snapshot, indexed once when the snapshot is
+/// installed (see [`crate::AppState::replace_atlas`]) and read by every "who is responsible here".
+#[derive(Debug, Default)]
+pub struct RegionIndex {
+    communities: LevelIndex,
+    streets: LevelIndex,
+    /// First region of each source id (a community's `parent`).
+    by_id: HashMap<String, u32>,
+}
+
+impl RegionIndex {
+    /// Indexes the regions of `atlas`.
+    pub fn new(atlas: &wangge_core::Atlas) -> Self {
+        let regions = &atlas.layers().regions;
+        let mut by_id = HashMap::with_capacity(regions.len());
+        for (i, r) in regions.iter().enumerate() {
+            by_id.entry(r.source_id.clone()).or_insert(i as u32);
+        }
+        Self {
+            communities: LevelIndex::new(regions, RegionLevel::Community),
+            streets: LevelIndex::new(regions, RegionLevel::Street),
+            by_id,
+        }
+    }
+}
+
+/// The active plan with an R-tree of its grids' boxes, built once per (plan, version).
+#[derive(Debug)]
+pub struct ActivePlan {
+    /// The plan as loaded.
+    pub record: Arc<PlanRecord>,
+    grids: BoxTree,
+}
+
+impl ActivePlan {
+    fn new(record: Arc<PlanRecord>) -> Self {
+        let grids = BoxTree::new(record.grids.iter().map(|g| g.area.as_ref().and_then(Bbox::of)));
+        Self { record, grids }
+    }
+
+    /// The first grid (in the plan's order) whose outline contains `p` (on the outline counts).
+    pub fn grid_at(&self, p: Point<f64>) -> Option<&PlanGrid> {
+        let grids = &self.record.grids;
+        self.grids.at(p).filter(|&i| grids[i].area.as_ref().is_some_and(|a| a.intersects(&p))).min().map(|i| &grids[i])
+    }
+}
+
+/// The active plan as last read from the store (see [`PlanCache::get`]).
+#[derive(Debug, Default)]
+pub struct PlanCache {
+    inner: Mutex<PlanCacheInner>,
+    /// Held while the store is asked: one reader at a time, the others wait for its answer (a
+    /// cold or invalidated cache under load asks the store once, not once per request).
+    load: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Default)]
+struct PlanCacheInner {
+    /// Bumped by every invalidation: a read that started before it is not stored.
+    generation: u64,
+    /// When the store was last asked (before the question), if the answer is still valid.
+    checked: Option<Instant>,
+    /// The answer then (`None`: no plan was active).
+    plan: Option<Arc<ActivePlan>>,
+    /// A background refresh is under way.
+    refreshing: bool,
+}
+
+/// Clears `refreshing` however the refresh ends (a dropped request included).
+struct RefreshGuard<'a>(&'a Mutex<PlanCacheInner>);
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).refreshing = false;
+    }
+}
+
+impl PlanCache {
+    /// Forgets the active plan: the next [`PlanCache::get`] asks the store.
+    pub fn invalidate(&self) {
+        let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        c.generation += 1;
+        c.checked = None;
+        c.plan = None;
+    }
+
+    /// The active plan: from memory when this server changed no plan since the store was last
+    /// asked and that was less than [`STORE_TTL`] ago (past three quarters of it, one background task asks
+    /// the store again, so that under load no request waits for it); else the store is asked
+    /// which plan is active, by one request at a time while the others wait, and the plan is
+    /// loaded again only when its name or version changed.
+    pub async fn get(
+        self: &Arc<Self>,
+        store: &Arc<dyn wangge_store::Store>,
+    ) -> Result<Option<Arc<ActivePlan>>, ApiError> {
+        {
+            let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(t) = c.checked
+                && t.elapsed() < STORE_TTL
+            {
+                if t.elapsed() >= REFRESH_AFTER && !c.refreshing {
+                    c.refreshing = true;
+                    let (cache, store) = (self.clone(), store.clone());
+                    // On a blocking thread: the plan listing parses every plan's report (megabytes
+                    // for a large plan), which must not hold up a worker thread's requests.
+                    let handle = tokio::runtime::Handle::current();
+                    tokio::task::spawn_blocking(move || {
+                        let _guard = RefreshGuard(&cache.inner);
+                        if let Err(e) = handle.block_on(cache.ask(&*store, true)) {
+                            tracing::warn!("refreshing the active plan: {e}");
+                        }
+                    });
+                }
+                return Ok(c.plan.clone());
+            }
+        }
+        self.ask(&**store, false).await
+    }
+
+    /// Asks the store (one caller at a time). Unless `always`, an answer that became fresh while
+    /// waiting for the turn is taken instead.
+    async fn ask(&self, store: &dyn wangge_store::Store, always: bool) -> Result<Option<Arc<ActivePlan>>, ApiError> {
+        let _load = self.load.lock().await;
+        let (generation, previous) = {
+            let c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            if !always
+                && let Some(t) = c.checked
+                && t.elapsed() < STORE_TTL
+            {
+                return Ok(c.plan.clone());
+            }
+            (c.generation, c.plan.clone())
+        };
+        let asked = Instant::now();
+        let plans = store.plans().await?;
+        let plan =
+            match plans.into_iter().find(|p| p.status == wangge_core::plan::PlanStatus::Active) {
+                None => None,
+                Some(head) => match previous {
+                    Some(p) if p.record.name == head.name && p.record.version == head.version => Some(p),
+                    _ => match store.load_plan(&head.name).await? {
+                        None => None,
+                        Some(full) => {
+                            let record = Arc::new(full);
+                            Some(Arc::new(tokio::task::spawn_blocking(move || ActivePlan::new(record)).await.map_err(
+                                |e| ApiError::Internal(format!("indexing the grids of the active plan: {e}")),
+                            )?))
+                        }
+                    },
+                },
+            };
+        let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if c.generation == generation {
+            c.checked = Some(asked);
+            c.plan = plan.clone();
+        }
+        Ok(plan)
+    }
+}
+
+/// Grid workers in force as last read from the store, by grid (see [`WorkersCache::get`]).
+#[derive(Debug, Default)]
+pub struct WorkersCache {
+    inner: Mutex<WorkersInner>,
+}
+
+#[derive(Debug, Default)]
+struct WorkersInner {
+    generation: u64,
+    /// By grid: when the store was asked, its answer, and whether a background refresh runs.
+    sets: HashMap<String, (Instant, Option<Arc<WorkerSet>>, bool)>,
+}
+
+/// Most grids whose workers are kept (the map is emptied beyond it).
+const WORKERS_KEPT: usize = 200_000;
+
+impl WorkersCache {
+    /// Forgets every grid's workers (after this server stored a new set).
+    pub fn invalidate(&self) {
+        let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        c.generation += 1;
+        c.sets.clear();
+    }
+
+    /// The workers in force of `grid`: from memory when read less than [`STORE_TTL`] ago and no
+    /// set was stored through this server since (past three quarters of it, a background task asks the
+    /// store again, so that under load no request waits for it), else from the store.
+    pub async fn get(
+        self: &Arc<Self>,
+        store: &Arc<dyn wangge_store::Store>,
+        grid: &str,
+    ) -> Result<Option<Arc<WorkerSet>>, ApiError> {
+        let generation = {
+            let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let generation = c.generation;
+            if let Some((t, set, refreshing)) = c.sets.get_mut(grid)
+                && t.elapsed() < STORE_TTL
+            {
+                if t.elapsed() >= REFRESH_AFTER && !*refreshing {
+                    *refreshing = true;
+                    let (cache, store, grid) = (self.clone(), store.clone(), grid.to_string());
+                    tokio::spawn(async move {
+                        let asked = Instant::now();
+                        let set = store.grid_workers(&grid).await;
+                        match set {
+                            Ok(set) => cache.put(generation, grid, asked, set.map(Arc::new)),
+                            Err(e) => {
+                                tracing::warn!("refreshing the workers of grid {grid}: {e}");
+                                let mut c = cache.inner.lock().unwrap_or_else(PoisonError::into_inner);
+                                if let Some(entry) = c.sets.get_mut(&grid) {
+                                    entry.2 = false;
+                                }
+                            }
+                        }
+                    });
+                }
+                return Ok(set.clone());
+            }
+            generation
+        };
+        let asked = Instant::now();
+        let set = store.grid_workers(grid).await?.map(Arc::new);
+        self.put(generation, grid.to_string(), asked, set.clone());
+        Ok(set)
+    }
+
+    /// Keeps the answer the store gave at `asked`, unless an invalidation came since.
+    fn put(&self, generation: u64, grid: String, asked: Instant, set: Option<Arc<WorkerSet>>) {
+        let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if c.generation != generation {
+            return;
+        }
+        if c.sets.len() >= WORKERS_KEPT {
+            c.sets.clear();
+        }
+        c.sets.insert(grid, (asked, set, false));
+    }
 }
 
 fn workers_json(set: Option<&WorkerSet>) -> Value {
@@ -79,37 +349,37 @@ async fn responsible(
     let (x, y) = sys.to_wgs84(lon, lat);
     let p = Point::new(x, y);
 
-    let atlas = s.atlas();
+    let (atlas, index) = s.atlas_and_regions();
     let regions = &atlas.layers().regions;
-    let community = smallest(regions, RegionLevel::Community, p)
+    let community = index
+        .communities
+        .smallest(regions, p)
         .ok_or_else(|| ApiError::NotFound { kind: "community containing point", id: format!("{lon},{lat}") })?;
-    let street = smallest(regions, RegionLevel::Street, p)
-        .or_else(|| community.parent.as_ref().and_then(|id| regions.iter().find(|r| &r.source_id == id)));
+    let street = index
+        .streets
+        .smallest(regions, p)
+        .or_else(|| community.parent.as_ref().and_then(|id| index.by_id.get(id)).map(|&i| &regions[i as usize]));
 
-    let plan = s.active_plan().await?;
-    let grid = plan.as_ref().and_then(|plan| {
-        plan.grids.iter().find(|g| {
-            g.area.as_ref().is_some_and(|a| a.bounding_rect().is_some_and(|r| r.intersects(&p)) && a.intersects(&p))
-        })
-    });
+    let plan = s.active_plan_indexed().await?;
+    let grid = plan.as_ref().and_then(|plan| plan.grid_at(p));
     let (grid_json, workers) = match grid {
         None => (Value::Null, json!([])),
         Some(g) => {
-            let set = s.store.grid_workers(&g.grid).await?;
+            let set = s.workers_cache.get(&s.store, &g.grid).await?;
             let mut gj = json!({ "id": g.grid, "community": g.community, "buildings": g.buildings });
             if caller.sees_households()
                 && let Some(o) = gj.as_object_mut()
             {
                 o.insert("households".into(), json!(g.households));
             }
-            (gj, workers_json(set.as_ref()))
+            (gj, workers_json(set.as_deref()))
         }
     };
     Ok(Json(json!({
         "point": { "lon": lon, "lat": lat, "coords": sys_name(sys) },
         "community": region_json(community),
         "street": street.map(region_json),
-        "plan": plan.as_ref().map(|p| &p.name),
+        "plan": plan.as_ref().map(|p| &p.record.name),
         "grid": grid_json,
         "workers": workers,
     })))
@@ -163,27 +433,8 @@ async fn set_workers(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetWorkers>,
 ) -> Result<Json<WorkerSet>, ApiError> {
-    let set = s.store.set_grid_workers(&id, &body.workers, body.valid_from.as_deref(), &user.name).await?;
-    Ok(Json(set))
-}
-
-/// The active plan, reloaded from the store only when the plan in force or its version changed.
-pub(crate) async fn active_plan_cached(
-    store: &dyn wangge_store::Store,
-    cache: &tokio::sync::RwLock<Option<Arc<PlanRecord>>>,
-) -> Result<Option<Arc<PlanRecord>>, ApiError> {
-    let plans = store.plans().await?;
-    let Some(head) = plans.into_iter().find(|p| p.status == wangge_core::plan::PlanStatus::Active) else {
-        return Ok(None);
-    };
-    if let Some(p) = cache.read().await.as_ref()
-        && p.name == head.name
-        && p.version == head.version
-    {
-        return Ok(Some(p.clone()));
-    }
-    let Some(full) = store.load_plan(&head.name).await? else { return Ok(None) };
-    let full = Arc::new(full);
-    *cache.write().await = Some(full.clone());
-    Ok(Some(full))
+    let set = s.store.set_grid_workers(&id, &body.workers, body.valid_from.as_deref(), &user.name).await;
+    // Invalidated whatever the outcome (a failure may still have stored the set).
+    s.workers_cache.invalidate();
+    Ok(Json(set?))
 }
