@@ -162,6 +162,10 @@ if part synth; then
   SYN="$WORK/synth"
   "$WANGGE_BIN" synth --buildings "$SYNTH_BUILDINGS" --out "$SYN" >"$WORK/synth.log" 2>&1
   "$WANGGE_BIN" --db "sqlite://$WORK/synth.db" import "$SYN"/*.geojson >"$WORK/synth-import.log" 2>&1
+  # A plan in force, so that "who is responsible here" finds a grid (and its workers) too.
+  "$WANGGE_BIN" --db "sqlite://$WORK/synth.db" partition --community all --min 300 --max 500 --plan load \
+    >"$WORK/synth-partition.log" 2>&1
+  "$WANGGE_BIN" --db "sqlite://$WORK/synth.db" plan activate load >>"$WORK/synth-partition.log" 2>&1
   start_server "$WORK/synth-serve" --db "sqlite://$WORK/synth.db" serve --bind 127.0.0.1:0 --rate-limit 0 \
     --anonymous-role leader --web "$WORK/no-web"
   echo "-- synthetic city ($SYNTH_BUILDINGS buildings), signed-in audience, every tile at z10-z12" | tee -a "$WORK/summary.txt"

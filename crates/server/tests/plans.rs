@@ -409,6 +409,9 @@ fn copy_and_publish(backend: &str) {
     let (status, resp) = call("GET", &format!("{b}/api/v1/responsible?lon=114.2927&lat=30.5927"), None, None);
     assert_eq!(status, 200, "{resp}");
     assert_eq!(resp["plan"], "d1");
+    // And the map's start-up document names it.
+    let (_, meta) = call("GET", &format!("{b}/api/v1/meta"), None, None);
+    assert_eq!(meta["active_plan"], json!({"name": "d1", "version": v}), "{meta}");
 }
 
 /// Registers go through the same audited path: households of a building, facilities.

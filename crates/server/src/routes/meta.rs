@@ -13,8 +13,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/meta", tag = "meta",
-    responses((status = 200, description = "Extent, counts, facility categories, attribution")))]
-async fn meta(State(s): State<AppState>) -> Json<Value> {
+    responses((status = 200, description = "Extent, counts, facility categories, attribution, and the plan in force (`active_plan`: name and version, null when none)")))]
+async fn meta(State(s): State<AppState>) -> Result<Json<Value>, crate::ApiError> {
     let extent = s.atlas().extent();
     let categories: Vec<Value> = s
         .catalogue
@@ -27,7 +27,8 @@ async fn meta(State(s): State<AppState>) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({
+    let active = s.active_plan().await?;
+    Ok(Json(json!({
         "name": s.name,
         "bbox": extent.map(|b| [b.min_lon, b.min_lat, b.max_lon, b.max_lat]),
         "center": extent.map(|b| { let (x, y) = b.centre(); [x, y] }),
@@ -35,5 +36,6 @@ async fn meta(State(s): State<AppState>) -> Json<Value> {
         "store": s.store.backend(),
         "stats": s.atlas().stats(),
         "categories": categories,
-    }))
+        "active_plan": active.map(|p| json!({ "name": p.name, "version": p.version })),
+    })))
 }
