@@ -2,6 +2,22 @@
 // run `npm run api-types -- http://127.0.0.1:PORT` against a freshly built server instead.
 /* eslint-disable */
 export interface paths {
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/basemap": {
         parameters: {
             query?: never;
@@ -720,6 +736,13 @@ export interface components {
             /** Format: double */
             max_snap_m?: number | null;
             profile?: string | null;
+        } | {
+            csv?: string | null;
+            dataset: string;
+            geojson: Record<string, never>;
+            input_coords?: string | null;
+            /** @enum {string} */
+            kind: "import";
         };
         Login: {
             name: string;
@@ -742,6 +765,45 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_log: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     basemap: {
         parameters: {
             query?: {
