@@ -4,11 +4,10 @@
 
 use anyhow::{Result, bail};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use wangge_core::chinacoords::CoordSystem;
-use wangge_core::{Catalogue, Layers, Stats};
+use wangge_core::{Catalogue, Stats};
 use wangge_io::estimate::EstimateParams;
 use wangge_io::{Imported, ReadOptions};
 
@@ -122,7 +121,7 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
                     "dataset": i.dataset.name,
                     "format": i.dataset.format,
                     "source": i.dataset.source,
-                    "counts": counts(&i.layers),
+                    "counts": wangge_planning::import::counts(&i.layers),
                     "notes": i.notes,
                 })
             })
@@ -132,7 +131,7 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
     } else {
         for i in &imported {
             println!("{} ({}) → dataset `{}`", i.dataset.source, i.dataset.format, i.dataset.name);
-            let c = counts(&i.layers);
+            let c = wangge_planning::import::counts(&i.layers);
             println!("  {}", serde_json::to_string(&c)?);
             const SHOWN: usize = 12;
             for n in i.notes.iter().take(SHOWN) {
@@ -145,26 +144,6 @@ pub async fn run(db: &str, catalogue: Catalogue, args: ImportArgs) -> Result<()>
         print!("{}", format_stats(&stats, &catalogue));
     }
     Ok(())
-}
-
-/// What one file brought, for the report.
-fn counts(l: &Layers) -> serde_json::Value {
-    let mut by_cat: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &l.facilities {
-        *by_cat.entry(f.category.as_str()).or_default() += 1;
-    }
-    json!({
-        "buildings": l.buildings.len(),
-        "compounds": l.compounds.len(),
-        "regions": l.regions.len(),
-        "facilities": l.facilities.len(),
-        "facilities_by_category": by_cat,
-        "network_nodes": l.nodes.len(),
-        "network_edges": l.edges.len(),
-        "basemap_features": l.basemap.len(),
-        "population_cells": l.cells.len(),
-        "register_rows": l.register.len(),
-    })
 }
 
 /// The store's counts as text.

@@ -115,3 +115,23 @@ pub async fn commit(
     store.commit_import(&commit).await.map_err(store_err("writing the import"))?;
     Ok(Committed { layers: merged, estimate, written })
 }
+
+/// What one dataset brought, for reports: rows per layer and facilities per category.
+pub fn counts(l: &Layers) -> serde_json::Value {
+    let mut by_cat: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &l.facilities {
+        *by_cat.entry(f.category.as_str()).or_default() += 1;
+    }
+    serde_json::json!({
+        "buildings": l.buildings.len(),
+        "compounds": l.compounds.len(),
+        "regions": l.regions.len(),
+        "facilities": l.facilities.len(),
+        "facilities_by_category": by_cat,
+        "network_nodes": l.nodes.len(),
+        "network_edges": l.edges.len(),
+        "basemap_features": l.basemap.len(),
+        "population_cells": l.cells.len(),
+        "register_rows": l.register.len(),
+    })
+}

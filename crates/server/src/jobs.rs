@@ -294,13 +294,7 @@ async fn import(
             .await
             .map_err(|e| PlanningError::Mismatch(e.to_string()))?;
     step(0.7, "serving the new data");
-    let stats_of = |l: &wangge_core::Layers| {
-        json!({
-            "buildings": l.buildings.len(), "compounds": l.compounds.len(), "regions": l.regions.len(),
-            "facilities": l.facilities.len(), "network_edges": l.edges.len(), "register_rows": l.register.len(),
-        })
-    };
-    let counts = stats_of(&imported.layers);
+    let counts = wangge_planning::import::counts(&imported.layers);
     let atlas = tokio::task::spawn_blocking(move || wangge_core::Atlas::new(committed.layers))
         .await
         .map_err(|e| PlanningError::Mismatch(format!("rebuilding the model: {e}")))?;

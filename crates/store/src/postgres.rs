@@ -212,6 +212,26 @@ async fn plan_status(conn: &mut PgConnection, name: &str, doing: &str) -> Result
     status.ok_or_else(|| StoreError::NotFound { what: "plan", name: name.to_string() })
 }
 
+/// A plan's version (`None` when there is no such plan).
+async fn plan_version(conn: &mut PgConnection, name: &str, doing: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar(plans::SELECT_VERSION).bind(name).fetch_optional(&mut *conn).await.map_err(query_err(doing))
+}
+
+/// Appends an edit (JSON text) to a plan's history; returns its sequence number.
+async fn insert_edit(conn: &mut PgConnection, plan: &str, author: &str, text: String, doing: &str) -> Result<i64> {
+    let seq: i64 =
+        sqlx::query_scalar(plans::NEXT_EDIT_SEQ).bind(plan).fetch_one(&mut *conn).await.map_err(query_err(doing))?;
+    sqlx::query(&DIALECT.sql(plans::INSERT_EDIT))
+        .bind(plan)
+        .bind(seq)
+        .bind(author)
+        .bind(text)
+        .execute(&mut *conn)
+        .await
+        .map_err(query_err(doing))?;
+    Ok(seq)
+}
+
 /// Starts a plan write: a transaction holding the plan lock.
 async fn begin_plan_write(pool: &PgPool, doing: &str) -> Result<sqlx::Transaction<'static, Postgres>> {
     let mut tx = pool.begin().await.map_err(query_err(doing))?;
@@ -349,11 +369,7 @@ impl Store for PgStore {
         let mut tx = begin_plan_write(&self.pool, &doing).await?;
         let status = plan_status(&mut tx, name, &doing).await?;
         if let Some(expected) = expected_version {
-            let current: Option<i64> = sqlx::query_scalar(plans::SELECT_VERSION)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(query_err(doing.clone()))?;
+            let current = plan_version(&mut tx, name, &doing).await?;
             if current != Some(expected) {
                 return Err(plans::stale(name, expected, current));
             }
@@ -385,19 +401,7 @@ impl Store for PgStore {
             .map_err(|e| StoreError::Invalid { doing: doing.clone(), reason: format!("edit: {e}") })?;
         let mut tx = begin_plan_write(&self.pool, &doing).await?;
         plan_status(&mut tx, plan, &doing).await?;
-        let seq: i64 = sqlx::query_scalar(plans::NEXT_EDIT_SEQ)
-            .bind(plan)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(query_err(doing.clone()))?;
-        sqlx::query(&DIALECT.sql(plans::INSERT_EDIT))
-            .bind(plan)
-            .bind(seq)
-            .bind(author)
-            .bind(text)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err(doing.clone()))?;
+        let seq = insert_edit(&mut tx, plan, author, text, &doing).await?;
         tx.commit().await.map_err(query_err(doing))?;
         Ok(seq)
     }
@@ -423,11 +427,7 @@ impl Store for PgStore {
             .await
             .map_err(query_err(doing.clone()))?;
         let Some(version) = version else {
-            let current: Option<i64> = sqlx::query_scalar(plans::SELECT_VERSION)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(query_err(doing.clone()))?;
+            let current = plan_version(&mut tx, name, &doing).await?;
             return Err(plans::stale(name, expected, current));
         };
         for q in [plans::DELETE_ASSIGNMENTS, plans::DELETE_GRIDS] {
@@ -439,19 +439,7 @@ impl Store for PgStore {
         }
         insert(&mut tx, &plans::PLAN_ASSIGNMENTS, enc.assignments, "", &format!("{doing}: assignments")).await?;
         insert(&mut tx, &plans::PLAN_GRIDS, enc.grids, "", &format!("{doing}: grids")).await?;
-        let seq: i64 = sqlx::query_scalar(plans::NEXT_EDIT_SEQ)
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(query_err(doing.clone()))?;
-        sqlx::query(&DIALECT.sql(plans::INSERT_EDIT))
-            .bind(name)
-            .bind(seq)
-            .bind(author)
-            .bind(text)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_err(doing.clone()))?;
+        let seq = insert_edit(&mut tx, name, author, text, &doing).await?;
         tx.commit().await.map_err(query_err(doing))?;
         Ok((version, seq))
     }

@@ -4,7 +4,7 @@
 //! computed once. Encoding a tile then walks a few contiguous arrays instead of chasing each
 //! feature's strings and vectors around the heap, and never hashes an attribute string.
 
-use crate::attrs::{AttrValue, is_private_key};
+use crate::attrs::AttrValue;
 use crate::layer::{Feature, Geom};
 use geozero::mvt::tile;
 use std::collections::HashMap;
@@ -81,18 +81,18 @@ impl Value {
 }
 
 impl Packed {
-    /// Packs features; `private` attributes and keys naming households ([`is_private_key`]) are
-    /// marked private.
+    /// Packs features whose attributes are already marked private where they name households
+    /// (as [`crate::FeatureLayer::new`] marks them).
     pub fn new(features: &[Feature]) -> Self {
         let mut p = Packed { features: Vec::with_capacity(features.len()), ..Default::default() };
-        let mut keys: HashMap<String, (u32, bool)> = HashMap::new();
+        let mut keys: HashMap<String, u32> = HashMap::new();
         let mut values: HashMap<Value, u32> = HashMap::new();
         for f in features {
             let mut tag = |key: &str, value: &AttrValue, private: bool| {
-                let (k, key_private) = match keys.get(key) {
+                let k = match keys.get(key) {
                     Some(k) => *k,
                     None => {
-                        let k = (p.keys.len() as u32, is_private_key(key));
+                        let k = p.keys.len() as u32;
                         p.keys.push(key.to_string());
                         keys.insert(key.to_string(), k);
                         k
@@ -110,7 +110,7 @@ impl Packed {
                     p.values.push(vk.clone());
                     next
                 });
-                p.tags.push(Tag { key: k, value: v, private: private || key_private });
+                p.tags.push(Tag { key: k, value: v, private });
             };
             tag("id", &AttrValue::Str(f.key.clone()), false);
             for a in &f.attrs {
